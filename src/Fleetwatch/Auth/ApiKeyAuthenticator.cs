@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace Fleetwatch.Auth;
+
+/// <summary>
+/// Verifies <c>X-API-Key</c> values. Stored keys are looked up by prefix and cached for a few seconds, so
+/// ingest pays no database round trip per request; the secret is always re-hashed and compared in constant
+/// time, cached or not. The literal <c>API_KEY</c> from the environment is a server administrator key.
+/// </summary>
+public sealed class ApiKeyAuthenticator
+{
+    // Unknown prefixes are cached too (so a flood of bad keys cannot hammer the database); the bound keeps
+    // that cache from growing without limit.
+    private const int MaxCachedPrefixes = 100_000;
+
+    private readonly IApiKeyStore _store;
+    private readonly TimeProvider _time;
+    private readonly long _ttlTicks;
+    private readonly byte[]? _literalAdminKeyHash;
+    private readonly ConcurrentDictionary<string, CachedKey> _cache = new(StringComparer.Ordinal);
+
+    public ApiKeyAuthenticator(IApiKeyStore store, IConfiguration configuration, IOptions<AuthOptions> options, TimeProvider time)
+    {
+        _store = store;
+        _time = time;
+        _ttlTicks = TimeSpan.FromSeconds(options.Value.CacheSeconds).Ticks;
+        var literal = configuration["API_KEY"];
+        if (!string.IsNullOrEmpty(literal))
+        {
+            _literalAdminKeyHash = new byte[32];
+            ApiKeys.HashUtf8(literal, _literalAdminKeyHash);
+        }
+    }
+
+    public async ValueTask<(Caller? Caller, AuthFailure Failure)> AuthenticateAsync(string? presented, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(presented)) return (null, AuthFailure.Missing);
+        if (_literalAdminKeyHash is not null && ApiKeys.Matches(presented, _literalAdminKeyHash))
+            return (new Caller(null, KeyRole.Admin, "API_KEY"), AuthFailure.None);
+        if (!ApiKeys.TrySplit(presented, out var prefix, out _) || prefix.Length != ApiKeys.PrefixLength)
+            return (null, AuthFailure.Malformed);
+
+        var record = await FindAsync(prefix, ct);
+        ApiKeys.TrySplit(presented, out _, out var secret);
+        if (record is null || record.RevokedMicros is not null || !ApiKeys.Matches(secret, record.SecretHash))
+            return (null, AuthFailure.Invalid);
+        return (new Caller(record.ProjectId, record.Role, record.Prefix), AuthFailure.None);
+    }
+
+    /// <summary>Drops a key from this node's cache at once, e.g. after revoking it here.</summary>
+    public void Forget(string prefix) => _cache.TryRemove(prefix, out _);
+
+    private async ValueTask<ApiKeyRecord?> FindAsync(string prefix, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        if (_cache.TryGetValue(prefix, out var cached) && cached.ExpiresAtTicks > now) return cached.Record;
+        var record = await _store.FindKeyAsync(prefix, ct);
+        if (_cache.Count >= MaxCachedPrefixes) _cache.Clear();
+        _cache[prefix] = new CachedKey(record, now + _ttlTicks);
+        return record;
+    }
+
+    private sealed record CachedKey(ApiKeyRecord? Record, long ExpiresAtTicks);
+}

@@ -1,0 +1,24 @@
+namespace Fleetwatch.Auth;
+
+public enum KeyRole
+{
+    Read = 0,
+    Ingest = 1,
+    Admin = 2,
+}
+
+/// <summary>A stored key: never the secret, only its SHA-256. A null project makes it a server administrator key.</summary>
+public sealed record ApiKeyRecord(
+    long Id, string Prefix, byte[] SecretHash, long? ProjectId, KeyRole Role, string? Name,
+    long CreatedMicros, long? LastUsedMicros, long? RevokedMicros);
+
+/// <summary>A key as generated: the plaintext is shown once and never stored.</summary>
+public sealed record NewApiKey(string Plaintext, string Prefix, byte[] SecretHash, long? ProjectId, KeyRole Role, string? Name);
+
+public interface IApiKeyStore
+{
+    Task<ApiKeyRecord?> FindKeyAsync(string prefix, CancellationToken ct);
+    Task<ApiKeyRecord> InsertKeyAsync(NewApiKey key, CancellationToken ct);
+    Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken ct);
+    Task<bool> RevokeKeyAsync(string prefix, CancellationToken ct);
+}

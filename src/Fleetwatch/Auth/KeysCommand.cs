@@ -1,0 +1,79 @@
+using System.Globalization;
+using Fleetwatch.Hosting;
+using Fleetwatch.Storage;
+
+namespace Fleetwatch.Auth;
+
+/// <summary><c>fleetwatch keys create|list|revoke</c>: key management straight against the database.</summary>
+public static class KeysCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var configuration = new ConfigurationBuilder().AddEnvironmentVariables("FLEETWATCH_").Build();
+        var target = DatabaseTarget.Parse(Cli.Option(args, "--db") ?? configuration["db"]);
+        await using var database = target.Open();
+        var bootstrap = ApiKeys.Generate(null, KeyRole.Admin, "bootstrap");
+        var outcome = await database.MigrateAsync(bootstrap, CancellationToken.None);
+        if (outcome.CreatedBootstrapKey) StorageSetup.PrintBootstrapKey(bootstrap.Plaintext);
+        var keys = (IApiKeyStore)database;
+
+        switch (args.FirstOrDefault())
+        {
+            case "create":
+                return await CreateAsync(args, database, keys);
+            case "list":
+                Console.WriteLine($"{"PREFIX",-10} {"ROLE",-7} {"PROJECT",-8} {"CREATED",-20} {"LAST USED",-20} {"REVOKED",-20} NAME");
+                foreach (var k in await keys.ListKeysAsync(CancellationToken.None))
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{k.Prefix,-10} {ApiKeys.RoleName(k.Role),-7} {k.ProjectId?.ToString(CultureInfo.InvariantCulture) ?? "server",-8} {Time(k.CreatedMicros),-20} {Time(k.LastUsedMicros),-20} {Time(k.RevokedMicros),-20} {k.Name}"));
+                }
+                return 0;
+            case "revoke" when args.Length > 1:
+                if (await keys.RevokeKeyAsync(args[1], CancellationToken.None))
+                {
+                    Console.WriteLine($"Revoked {args[1]}. Running servers stop accepting it within their key cache time (Auth:CacheSeconds, 5 s by default).");
+                    return 0;
+                }
+                await Console.Error.WriteLineAsync($"No active key with prefix {args[1]}.");
+                return 1;
+            default:
+                await Console.Error.WriteLineAsync("Usage: fleetwatch keys create --role admin|ingest|read [--project NAME|ID] [--org NAME] [--name TEXT] [--server] | list | revoke PREFIX");
+                return 2;
+        }
+    }
+
+    private static async Task<int> CreateAsync(string[] args, IDatabase database, IApiKeyStore keys)
+    {
+        if (!ApiKeys.TryParseRole(Cli.Option(args, "--role"), out var role))
+        {
+            await Console.Error.WriteLineAsync("--role must be admin, ingest or read");
+            return 2;
+        }
+        long? projectId = null;
+        if (!args.Contains("--server"))
+        {
+            var project = Cli.Option(args, "--project") ?? "default";
+            projectId = long.TryParse(project, out _)
+                ? await database.FindProjectAsync(project, CancellationToken.None)
+                : await database.EnsureProjectAsync(Cli.Option(args, "--org") ?? "default", project, CancellationToken.None);
+            if (projectId is null)
+            {
+                await Console.Error.WriteLineAsync($"No project with id {project}.");
+                return 1;
+            }
+        }
+        else if (role != KeyRole.Admin)
+        {
+            await Console.Error.WriteLineAsync("--server keys are administrator keys: use --role admin");
+            return 2;
+        }
+        var key = ApiKeys.Generate(projectId, role, Cli.Option(args, "--name"));
+        await keys.InsertKeyAsync(key, CancellationToken.None);
+        Console.WriteLine(key.Plaintext);
+        await Console.Error.WriteLineAsync($"Created a {ApiKeys.RoleName(role)} key for {(projectId is null ? "the whole server" : $"project {projectId}")}; it is shown only this once.");
+        return 0;
+    }
+
+    private static string Time(long? micros) => micros is { } m ? Timestamps.Format(m) : "-";
+}

@@ -1,0 +1,62 @@
+using Fleetwatch.Auth;
+using Fleetwatch.Devices;
+using Fleetwatch.Ingest;
+using Fleetwatch.Status;
+using Fleetwatch.Storage;
+
+namespace Fleetwatch.Hosting;
+
+/// <summary>The server: composition only. Each feature registers its services and maps its endpoints.</summary>
+public static class FleetwatchApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:8000";
+
+    public static async Task<WebApplication> BuildAsync(string[] args, CancellationToken ct = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Configuration.AddEnvironmentVariables("FLEETWATCH_");
+        if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+            builder.WebHost.UseUrls(DefaultUrl);
+
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetwatchJsonContext.Default);
+        });
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddStorage();
+        builder.AddAuth();
+        builder.AddIngest();
+        builder.AddStatus();
+
+        var app = builder.Build();
+        await app.InitializeStorageAsync(ct);
+        app.UseFleetwatchErrors();
+        app.MapHealth();
+        app.MapStatus();
+        return app;
+    }
+
+    private static void AddAuth(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration("Auth").ValidateOnStart();
+        builder.Services.AddSingleton<ApiKeyAuthenticator>();
+        builder.Services.AddSingleton<Tenancy>();
+    }
+
+    private static void AddIngest(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngestOptions>().BindConfiguration("Ingest").ValidateOnStart();
+        builder.Services.AddSingleton<DeviceRegistry>();
+        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<DeviceRegistry>());
+        builder.Services.AddSingleton<IngestWriter>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<IngestWriter>());
+    }
+
+    private static void AddStatus(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StatusOptions>().BindConfiguration("Status").ValidateOnStart();
+        builder.Services.AddSingleton<LatestStatusCache>();
+        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<LatestStatusCache>());
+    }
+}

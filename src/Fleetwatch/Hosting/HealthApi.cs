@@ -1,0 +1,25 @@
+using Fleetwatch.Storage;
+
+namespace Fleetwatch.Hosting;
+
+public sealed record HealthResponse(string Status, string Database, string Timestamp, string Version, string Engine);
+
+/// <summary><c>GET /health</c>, shared by the device-status and platform APIs (CONTRACTS.md §1): no key needed.</summary>
+public static class HealthApi
+{
+    public static readonly string Version = typeof(HealthApi).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/health", async (IDatabase database, CancellationToken ct) =>
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            var up = await database.PingAsync(timeout.Token);
+            var body = new HealthResponse(up ? "ok" : "degraded", up ? "connected" : "disconnected",
+                Timestamps.Format(Clock.NowMicros()), Version, database.Engine);
+            return TypedResults.Json(body, FleetwatchJsonContext.Default.HealthResponse, statusCode: up ? 200 : 503);
+        });
+        return routes;
+    }
+}

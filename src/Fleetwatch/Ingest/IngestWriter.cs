@@ -1,0 +1,140 @@
+using System.Threading.Channels;
+using Fleetwatch.Devices;
+using Fleetwatch.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Fleetwatch.Ingest;
+
+/// <summary>Thrown when the writer's queue stayed full for the whole enqueue timeout: the API answers 503 with Retry-After.</summary>
+public sealed class IngestBackpressureException() : Exception("The ingest queue is full");
+
+/// <summary>
+/// The one writer per node. Requests hand their events to a bounded channel and await the commit of the
+/// batch that holds them; the loop drains whatever has queued while the previous commit was syncing and
+/// writes it in one transaction (group commit), so one disk sync serves many requests.
+/// </summary>
+public sealed partial class IngestWriter : BackgroundService
+{
+    private readonly Channel<WriteRequest> _queue;
+    private readonly IEventBatchStore _store;
+    private readonly MetricDictionary _metrics;
+    private readonly DeviceRegistry _devices;
+    private readonly ICommitObserver[] _observers;
+    private readonly IngestOptions _options;
+    private readonly ILogger<IngestWriter> _logger;
+
+    public IngestWriter(IEventBatchStore store, MetricDictionary metrics, DeviceRegistry devices, IEnumerable<ICommitObserver> observers,
+        IOptions<IngestOptions> options, ILogger<IngestWriter> logger)
+    {
+        _store = store;
+        _metrics = metrics;
+        _devices = devices;
+        _observers = [.. observers];
+        _options = options.Value;
+        _logger = logger;
+        _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public int QueueDepth => _queue.Reader.Count;
+
+    /// <summary>Completes once the events are committed and synced; the result is in the order of <paramref name="drafts"/>.</summary>
+    public async Task<StoredEvent[]> WriteAsync(EventDraft[] drafts, CancellationToken ct)
+    {
+        var request = new WriteRequest(drafts);
+        if (!_queue.Writer.TryWrite(request))
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(_options.EnqueueTimeoutMs);
+            try
+            {
+                await _queue.Writer.WriteAsync(request, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new IngestBackpressureException();
+            }
+            catch (ChannelClosedException)
+            {
+                throw new IngestBackpressureException();
+            }
+        }
+        // Once queued, the events will be committed whether or not the client waits: no cancellation here.
+        return await request.Completion.Task;
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Stop taking requests; the loop drains what is queued, so nothing accepted is lost.
+        _queue.Writer.TryComplete();
+        return base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var requests = new List<WriteRequest>();
+        var drafts = new List<EventDraft>();
+        // The queue is completed on stop; draining it must not be cancelled, or acknowledged-to-be writes are lost.
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            requests.Clear();
+            drafts.Clear();
+            while (drafts.Count < _options.MaxBatchEvents && _queue.Reader.TryRead(out var request))
+            {
+                requests.Add(request);
+                drafts.AddRange(request.Drafts);
+                if (_options.CommitPerRequest) break;
+            }
+            await CommitAsync(requests, drafts);
+        }
+    }
+
+    private async Task CommitAsync(List<WriteRequest> requests, List<EventDraft> drafts)
+    {
+        foreach (var draft in drafts)
+        {
+            if (draft.DeviceId == 0 && _devices.TryGetId(draft.ProjectId, draft.ExternalId, out var id)) draft.DeviceId = id;
+        }
+        CommittedBatch batch;
+        try
+        {
+            batch = await _store.WriteBatchAsync(drafts, _metrics, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            Log.BatchFailed(_logger, e, drafts.Count, requests.Count);
+            foreach (var request in requests) request.Completion.TrySetException(new StorageUnavailableException(e));
+            return;
+        }
+
+        foreach (var observer in _observers) observer.OnCommitted(batch);
+        var offset = 0;
+        foreach (var request in requests)
+        {
+            request.Completion.TrySetResult(batch.Events.AsSpan(offset, request.Drafts.Length).ToArray());
+            offset += request.Drafts.Length;
+        }
+        Log.BatchCommitted(_logger, drafts.Count, requests.Count);
+    }
+
+    private sealed class WriteRequest(EventDraft[] drafts)
+    {
+        public EventDraft[] Drafts { get; } = drafts;
+        public TaskCompletionSource<StoredEvent[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Committed {Events} events from {Requests} requests")]
+        public static partial void BatchCommitted(ILogger logger, int events, int requests);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "A batch of {Events} events from {Requests} requests failed to commit")]
+        public static partial void BatchFailed(ILogger logger, Exception exception, int events, int requests);
+    }
+}
+
+/// <summary>The database refused or could not be reached: the API answers 503, and nothing was stored.</summary>
+public sealed class StorageUnavailableException(Exception inner) : Exception("The database is unavailable", inner);

@@ -1,0 +1,3 @@
+using Fleetwatch.Hosting;
+
+return await Cli.RunAsync(args);

@@ -1,0 +1,18 @@
+using Fleetwatch.Storage;
+
+namespace Fleetwatch.Status;
+
+/// <param name="FromMicros">Inclusive lower bound on the device timestamp.</param>
+/// <param name="ToMicros">Inclusive upper bound on the device timestamp.</param>
+public sealed record StatusHistoryQuery(long FromMicros, long ToMicros, int Offset, int Limit);
+
+public sealed record StatusPage(long Total, IReadOnlyList<StoredEvent> Events);
+
+public interface IStatusStore
+{
+    /// <summary>The latest status of every device, as kept in the <c>latest_status</c> table.</summary>
+    Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct);
+
+    /// <summary>Statuses newest first (device time, then write order), with the total that match.</summary>
+    Task<StatusPage> GetStatusHistoryAsync(long deviceId, StatusHistoryQuery query, MetricDictionary metrics, CancellationToken ct);
+}

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using Fleetwatch.Devices;
+using Fleetwatch.Hosting;
+using Fleetwatch.Ingest;
+using Fleetwatch.Storage;
+
+namespace Fleetwatch.Status;
+
+public sealed record LatestStatus(long DeviceId, string ExternalId, long EventId, long TsMicros, long ReceivedMicros, int BatteryLevel, int Rssi, bool Online)
+{
+    // Built once per status change, not once per summary request: a 10k-device summary only serialises.
+    public SummaryDevice AsSummary { get; } = new(ExternalId, Timestamps.Format(TsMicros), BatteryLevel, Rssi, Online, Timestamps.Format(TsMicros));
+}
+
+/// <summary>
+/// The latest status of every device, in memory: loaded at start from <c>latest_status</c>, moved forward
+/// after each commit. Latest-status and summary requests never touch the database.
+/// </summary>
+public sealed class LatestStatusCache : ICommitObserver
+{
+    private readonly ConcurrentDictionary<long, ProjectStatuses> _projects = new();
+
+    public async Task LoadAsync(IStatusStore store, DeviceRegistry devices, MetricDictionary metrics, CancellationToken ct)
+    {
+        foreach (var e in await store.LoadLatestStatusesAsync(metrics, ct))
+        {
+            if (devices.Get(e.DeviceId) is { } device) Offer(device.ProjectId, device.ExternalId, e);
+        }
+    }
+
+    public LatestStatus? Get(long projectId, long deviceId) =>
+        _projects.TryGetValue(projectId, out var project) ? project.Get(deviceId) : null;
+
+    /// <summary>The project's devices ordered by external id; the sorted list is reused until a status changes.</summary>
+    public IReadOnlyList<LatestStatus> Snapshot(long projectId) =>
+        _projects.TryGetValue(projectId, out var project) ? project.Snapshot() : [];
+
+    public void OnCommitted(CommittedBatch batch)
+    {
+        foreach (var i in EventOrdering.LatestStatusPerDevice(batch.Events).Values)
+        {
+            Offer(batch.Drafts[i].ProjectId, batch.Drafts[i].ExternalId, batch.Events[i]);
+        }
+    }
+
+    private void Offer(long projectId, string externalId, StoredEvent e)
+    {
+        var status = new LatestStatus(e.DeviceId, externalId, e.Id, e.TsMicros, e.ReceivedMicros,
+            (int)(e.Get(StatusFields.BatteryLevel)?.Int ?? 0), (int)(e.Get(StatusFields.Rssi)?.Int ?? 0),
+            e.Get(StatusFields.Online)?.Tag == ValueTag.True);
+        _projects.GetOrAdd(projectId, _ => new ProjectStatuses()).Offer(status);
+    }
+
+    private sealed class ProjectStatuses
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<long, LatestStatus> _byDevice = [];
+        private LatestStatus[]? _sorted;
+
+        public LatestStatus? Get(long deviceId)
+        {
+            lock (_lock) return _byDevice.GetValueOrDefault(deviceId);
+        }
+
+        public void Offer(LatestStatus status)
+        {
+            lock (_lock)
+            {
+                if (_byDevice.TryGetValue(status.DeviceId, out var current)
+                    && !EventOrdering.IsLater(status.TsMicros, status.EventId, current.TsMicros, current.EventId))
+                    return;
+                _byDevice[status.DeviceId] = status;
+                _sorted = null;
+            }
+        }
+
+        public LatestStatus[] Snapshot()
+        {
+            lock (_lock)
+            {
+                if (_sorted is null)
+                {
+                    _sorted = [.. _byDevice.Values];
+                    Array.Sort(_sorted, (a, b) => string.CompareOrdinal(a.ExternalId, b.ExternalId));
+                }
+                return _sorted;
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Text.Json;
+using Fleetwatch.Auth;
+using Fleetwatch.Devices;
+using Fleetwatch.Hosting;
+using Fleetwatch.Ingest;
+using Fleetwatch.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Fleetwatch.Status;
+
+/// <summary>The device-status API of the Ubiety services (CONTRACTS.md §1): a view over the one event store.</summary>
+public static class StatusApi
+{
+    private const int MaxBodyBytes = 16 * 1024;
+
+    public static RouteGroupBuilder MapStatus(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/status").RequireApiKey(AuthStyle.DeviceStatus);
+        group.MapPost("", PostStatus).RequireWriteRole();
+        // Literal segments win over {device_id} in routing, so these are never shadowed by a device id.
+        group.MapGet("/summary", GetSummary).RequireReadRole();
+        group.MapGet("/at-risk", GetAtRisk).RequireReadRole();
+        group.MapGet("/{device_id}", GetLatest).RequireReadRole();
+        group.MapGet("/{device_id}/history", GetHistory).RequireReadRole();
+        return group;
+    }
+
+    private static async Task<IResult> PostStatus(HttpContext http, IngestWriter writer, DeviceRegistry devices, Tenancy tenancy)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBodyBytes);
+        if (problem is not null) return problem;
+        StatusRequest? parsed;
+        Dictionary<string, string[]>? errors;
+        using (body)
+        {
+            try
+            {
+                parsed = StatusRequest.Parse(body.Span, out errors);
+            }
+            catch (JsonException e)
+            {
+                return JsonBody.Malformed(e);
+            }
+        }
+        if (parsed is not { } status) return Problems.Validation(errors!);
+
+        var projectId = tenancy.ProjectOf(http.GetCaller());
+        devices.TryGetId(projectId, status.DeviceId, out var deviceId);
+        var draft = new EventDraft
+        {
+            ProjectId = projectId,
+            ExternalId = status.DeviceId,
+            DeviceId = deviceId,
+            Kind = EventKind.Status,
+            TsMicros = status.TsMicros,
+            Fields =
+            [
+                new Field(StatusFields.BatteryLevel, FieldValue.Of(status.BatteryLevel)),
+                new Field(StatusFields.Rssi, FieldValue.Of(status.Rssi)),
+                new Field(StatusFields.Online, FieldValue.Of(status.Online)),
+            ],
+        };
+        var stored = (await writer.WriteAsync([draft], http.RequestAborted))[0];
+        return TypedResults.Created($"/status/{Uri.EscapeDataString(status.DeviceId)}", StatusRecordResponse.From(status.DeviceId, stored));
+    }
+
+    private static IResult GetLatest(string device_id, HttpContext http, DeviceRegistry devices, LatestStatusCache latest, Tenancy tenancy)
+    {
+        var projectId = tenancy.ProjectOf(http.GetCaller());
+        if (!devices.TryGetId(projectId, device_id, out var deviceId) || latest.Get(projectId, deviceId) is not { } status)
+            return Problems.NotFound($"Device {device_id} not found");
+        return TypedResults.Ok(StatusRecordResponse.From(status));
+    }
+
+    private static IResult GetSummary(HttpContext http, LatestStatusCache latest, Tenancy tenancy)
+    {
+        var statuses = latest.Snapshot(tenancy.ProjectOf(http.GetCaller()));
+        var devices = new SummaryDevice[statuses.Count];
+        var online = 0;
+        for (var i = 0; i < devices.Length; i++)
+        {
+            devices[i] = statuses[i].AsSummary;
+            if (statuses[i].Online) online++;
+        }
+        return TypedResults.Ok(new SummaryResponse(devices.Length, online, devices.Length - online, devices));
+    }
+
+    private static IResult GetAtRisk(HttpContext http, LatestStatusCache latest, Tenancy tenancy, IOptions<StatusOptions> options, TimeProvider time)
+    {
+        var statuses = latest.Snapshot(tenancy.ProjectOf(http.GetCaller()));
+        var silentSince = Clock.ToMicros(time.GetUtcNow().UtcDateTime) - options.Value.AtRiskSilentMinutes * 60_000_000L;
+        var atRisk = new List<AtRiskDevice>();
+        foreach (var s in statuses)
+        {
+            List<string>? reasons = null;
+            if (s.BatteryLevel < options.Value.AtRiskBatteryBelow) (reasons ??= []).Add($"battery below {options.Value.AtRiskBatteryBelow}%");
+            if (s.TsMicros < silentSince) (reasons ??= []).Add($"no status for more than {options.Value.AtRiskSilentMinutes} minutes");
+            if (reasons is null) continue;
+            var summary = s.AsSummary;
+            atRisk.Add(new AtRiskDevice(summary.DeviceId, summary.Timestamp, s.BatteryLevel, s.Rssi, s.Online, summary.LastUpdate, reasons));
+        }
+        return TypedResults.Ok(new AtRiskResponse(statuses.Count, atRisk.Count, atRisk));
+    }
+
+    private static async Task<IResult> GetHistory(string device_id, HttpContext http, DeviceRegistry devices, IStatusStore store,
+        MetricDictionary metrics, Tenancy tenancy)
+    {
+        var projectId = tenancy.ProjectOf(http.GetCaller());
+        if (!devices.TryGetId(projectId, device_id, out var deviceId)) return Problems.NotFound($"Device {device_id} not found");
+        if (HistoryQuery.Parse(http.Request.Query, out var errors) is not { } query) return Problems.Validation(errors!);
+
+        var offset = (long)(query.Page - 1) * query.PageSize;
+        var page = await store.GetStatusHistoryAsync(deviceId,
+            new StatusHistoryQuery(query.FromMicros, query.ToMicros, (int)Math.Min(offset, int.MaxValue), query.PageSize), metrics, http.RequestAborted);
+        var totalPages = (page.Total + query.PageSize - 1) / query.PageSize;
+        // As the original: asking past the last page is a client error, unless there is nothing at all.
+        if (page.Total > 0 && query.Page > totalPages)
+            return Problems.BadRequest($"Page {query.Page} is beyond the last page ({totalPages})");
+
+        var records = page.Events.Select(e => StatusRecordResponse.From(device_id, e)).ToArray();
+        return TypedResults.Ok(new HistoryResponse(device_id, records, records, page.Total, query.Page, query.PageSize, totalPages, query.Page < totalPages));
+    }
+}

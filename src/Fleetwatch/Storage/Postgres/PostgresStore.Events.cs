@@ -1,0 +1,208 @@
+using Fleetwatch.Status;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Fleetwatch.Storage.Postgres;
+
+public sealed partial class PostgresStore
+{
+    // Below this many events a multi-row INSERT from arrays beats the extra round trips of a COPY.
+    private const int CopyThreshold = 64;
+
+    public async Task<CommittedBatch> WriteBatchAsync(IReadOnlyList<EventDraft> drafts, MetricDictionary metrics, CancellationToken ct)
+    {
+        var now = Clock.NowMicros();
+        await using var connection = await _dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var newDevices = await CreateMissingDevicesAsync(connection, drafts, now, ct);
+        var newMetrics = await InternMetricsAsync(connection, drafts, metrics, ct);
+        int MetricId(string name) => metrics.TryGetId(name, out var id) ? id : newMetrics[name];
+
+        var ids = new long[drafts.Count];
+        await using (var command = new NpgsqlCommand("SELECT nextval('events_id_seq') FROM generate_series(1, $1)", connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = drafts.Count });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            for (var i = 0; await reader.ReadAsync(ct); i++) ids[i] = reader.GetInt64(0);
+        }
+
+        var events = new StoredEvent[drafts.Count];
+        var payloads = new byte[drafts.Count][];
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            var d = drafts[i];
+            events[i] = new StoredEvent(ids[i], d.DeviceId, d.Kind, d.TsMicros, now, d.Fields);
+            payloads[i] = PayloadCodec.Encode(d.Fields, MetricId);
+        }
+
+        if (events.Length >= CopyThreshold) await CopyEventsAsync(connection, events, payloads, ct);
+        else await InsertEventsAsync(connection, events, payloads, ct);
+        await UpsertLatestStatusAsync(connection, events, payloads, ct);
+        await tx.CommitAsync(ct);
+        foreach (var (name, id) in newMetrics) metrics.Add(id, name);
+        return new CommittedBatch(events, [.. drafts], newDevices);
+    }
+
+    private static async Task<NewDevice[]> CreateMissingDevicesAsync(NpgsqlConnection connection, IReadOnlyList<EventDraft> drafts, long now, CancellationToken ct)
+    {
+        var missing = drafts.Where(d => d.DeviceId == 0).Select(d => (d.ProjectId, d.ExternalId)).Distinct()
+            .OrderBy(k => k.ProjectId).ThenBy(k => k.ExternalId, StringComparer.Ordinal).ToArray();
+        if (missing.Length == 0) return [];
+        // Sorted, so two nodes creating overlapping devices lock them in the same order and cannot deadlock.
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO devices (project_id, external_id, created_at)
+            SELECT p, e, $3 FROM unnest($1::bigint[], $2::text[]) AS u(p, e)
+            ON CONFLICT (project_id, external_id) DO UPDATE SET external_id = excluded.external_id
+            RETURNING id, project_id, external_id
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = missing.Select(m => m.ProjectId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = missing.Select(m => m.ExternalId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        var created = new Dictionary<(long, string), long>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) created[(reader.GetInt64(1), reader.GetString(2))] = reader.GetInt64(0);
+        }
+        foreach (var draft in drafts)
+        {
+            if (draft.DeviceId == 0) draft.DeviceId = created[(draft.ProjectId, draft.ExternalId)];
+        }
+        return [.. created.Select(c => new NewDevice(c.Key.Item1, c.Key.Item2, c.Value))];
+    }
+
+    private static async Task<Dictionary<string, int>> InternMetricsAsync(NpgsqlConnection connection, IReadOnlyList<EventDraft> drafts, MetricDictionary metrics, CancellationToken ct)
+    {
+        var unknown = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var draft in drafts)
+        {
+            foreach (var field in draft.Fields)
+            {
+                if (!metrics.TryGetId(field.Name, out _)) unknown.Add(field.Name);
+            }
+        }
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (unknown.Count == 0) return ids;
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO metrics (name) SELECT unnest($1::text[])
+            ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id, name
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = unknown.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) ids[reader.GetString(1)] = reader.GetInt32(0);
+        return ids;
+    }
+
+    private static async Task CopyEventsAsync(NpgsqlConnection connection, StoredEvent[] events, byte[][] payloads, CancellationToken ct)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(
+            "COPY events (id, ts, received_at, device_id, kind, payload) FROM STDIN (FORMAT BINARY)", ct);
+        for (var i = 0; i < events.Length; i++)
+        {
+            var e = events[i];
+            await importer.StartRowAsync(ct);
+            await importer.WriteAsync(e.Id, NpgsqlDbType.Bigint, ct);
+            await importer.WriteAsync(e.TsMicros, NpgsqlDbType.Bigint, ct);
+            await importer.WriteAsync(e.ReceivedMicros, NpgsqlDbType.Bigint, ct);
+            await importer.WriteAsync(e.DeviceId, NpgsqlDbType.Bigint, ct);
+            await importer.WriteAsync((short)e.Kind, NpgsqlDbType.Smallint, ct);
+            await importer.WriteAsync(payloads[i], NpgsqlDbType.Bytea, ct);
+        }
+        await importer.CompleteAsync(ct);
+    }
+
+    private static async Task InsertEventsAsync(NpgsqlConnection connection, StoredEvent[] events, byte[][] payloads, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO events (id, ts, received_at, device_id, kind, payload)
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::smallint[], $6::bytea[])
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.TsMicros).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.ReceivedMicros).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.DeviceId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => (short)e.Kind).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = payloads });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>One row per device per batch: the batch's own latest status, kept only if it beats the stored one.</summary>
+    private static async Task UpsertLatestStatusAsync(NpgsqlConnection connection, StoredEvent[] events, byte[][] payloads, CancellationToken ct)
+    {
+        var latest = EventOrdering.LatestStatusPerDevice(events);
+        if (latest.Count == 0) return;
+        // Sorted by device, so concurrent nodes lock rows in one order.
+        var rows = latest.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray();
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO latest_status (device_id, event_id, ts, received_at, payload)
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[])
+            ON CONFLICT (device_id) DO UPDATE SET event_id = excluded.event_id, ts = excluded.ts,
+                received_at = excluded.received_at, payload = excluded.payload
+            WHERE (excluded.ts, excluded.event_id) > (latest_status.ts, latest_status.event_id)
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => events[i].DeviceId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => events[i].Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => events[i].TsMicros).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => events[i].ReceivedMicros).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => payloads[i]).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT device_id, event_id, ts, received_at, payload FROM latest_status");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new List<(long Device, long Id, long Ts, long Received, byte[] Payload)>();
+        while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), (byte[])reader[4]));
+        await reader.DisposeAsync();
+        return rows.Select(r => new StoredEvent(r.Id, r.Device, EventKind.Status, r.Ts, r.Received, Decode(r.Payload, metrics))).ToList();
+    }
+
+    public async Task<StatusPage> GetStatusHistoryAsync(long deviceId, StatusHistoryQuery query, MetricDictionary metrics, CancellationToken ct)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(ct);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT COUNT(*) FROM events WHERE device_id = $1 AND kind = $2 AND ts BETWEEN $3 AND $4"),
+                new NpgsqlBatchCommand("""
+                    SELECT id, ts, received_at, payload FROM events
+                    WHERE device_id = $1 AND kind = $2 AND ts BETWEEN $3 AND $4
+                    ORDER BY ts DESC, id DESC LIMIT $5 OFFSET $6
+                    """),
+            },
+        };
+        foreach (var command in batch.BatchCommands)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+            command.Parameters.Add(new NpgsqlParameter { Value = (short)EventKind.Status });
+            command.Parameters.Add(new NpgsqlParameter { Value = query.FromMicros });
+            command.Parameters.Add(new NpgsqlParameter { Value = query.ToMicros });
+        }
+        batch.BatchCommands[1].Parameters.Add(new NpgsqlParameter { Value = (long)query.Limit });
+        batch.BatchCommands[1].Parameters.Add(new NpgsqlParameter { Value = (long)query.Offset });
+
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var total = reader.GetInt64(0);
+        await reader.NextResultAsync(ct);
+        var rows = new List<(long Id, long Ts, long Received, byte[] Payload)>();
+        while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), (byte[])reader[3]));
+        await reader.DisposeAsync();
+        var events = rows.Select(r => new StoredEvent(r.Id, deviceId, EventKind.Status, r.Ts, r.Received, Decode(r.Payload, metrics))).ToList();
+        return new StatusPage(total, events);
+    }
+
+    private Field[] Decode(byte[] payload, MetricDictionary metrics) => PayloadCodec.Decode(payload, id => MetricName(metrics, id));
+
+    /// <summary>Names are normally in memory; a miss means another node added one, so read it once.</summary>
+    private string MetricName(MetricDictionary metrics, int id)
+    {
+        if (metrics.TryGetName(id, out var name)) return name;
+        using var command = _dataSource.CreateCommand("SELECT name FROM metrics WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        name = (string)command.ExecuteScalar()!;
+        metrics.Add(id, name);
+        return name;
+    }
+}

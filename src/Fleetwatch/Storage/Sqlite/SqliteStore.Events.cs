@@ -1,0 +1,204 @@
+using Fleetwatch.Status;
+using Microsoft.Data.Sqlite;
+
+namespace Fleetwatch.Storage.Sqlite;
+
+public sealed partial class SqliteStore
+{
+    // Owned by the single writer loop: event ids come from this counter, persisted in `settings` in the
+    // same transaction as the events, so no index on id is needed (the events table has none).
+    private long _nextEventId;
+    private WriterCommands? _writer;
+
+    public Task<CommittedBatch> WriteBatchAsync(IReadOnlyList<EventDraft> drafts, MetricDictionary metrics, CancellationToken ct)
+    {
+        _writer ??= new WriterCommands(_connectionString);
+        var w = _writer;
+        var now = Clock.NowMicros();
+        using var tx = w.Connection.BeginTransaction(deferred: false);
+        try
+        {
+            var newDevices = CreateMissingDevices(w, tx, drafts, now);
+            var newMetrics = new Dictionary<string, int>(StringComparer.Ordinal);
+            int MetricId(string name)
+            {
+                if (metrics.TryGetId(name, out var id) || newMetrics.TryGetValue(name, out id)) return id;
+                w.InsertMetric.Transaction = tx;
+                w.InsertMetric.Parameters[0].Value = name;
+                id = Convert.ToInt32(w.InsertMetric.ExecuteScalar(), null);
+                newMetrics[name] = id;
+                return id;
+            }
+
+            var events = new StoredEvent[drafts.Count];
+            var payloads = new byte[drafts.Count][];
+            var nextId = _nextEventId;
+            w.InsertEvent.Transaction = tx;
+            var p = w.InsertEvent.Parameters;
+            for (var i = 0; i < drafts.Count; i++)
+            {
+                var draft = drafts[i];
+                var payload = PayloadCodec.Encode(draft.Fields, MetricId);
+                var stored = new StoredEvent(nextId++, draft.DeviceId, draft.Kind, draft.TsMicros, now, draft.Fields);
+                p[0].Value = stored.DeviceId;
+                p[1].Value = (int)stored.Kind;
+                p[2].Value = stored.TsMicros;
+                p[3].Value = stored.Id;
+                p[4].Value = now;
+                p[5].Value = payload;
+                w.InsertEvent.ExecuteNonQuery();
+                events[i] = stored;
+                payloads[i] = payload;
+            }
+            foreach (var i in EventOrdering.LatestStatusPerDevice(events).Values) UpsertLatestStatus(w, tx, events[i], payloads[i]);
+
+            w.SaveNextId.Transaction = tx;
+            w.SaveNextId.Parameters[0].Value = nextId;
+            w.SaveNextId.ExecuteNonQuery();
+            tx.Commit();
+            _nextEventId = nextId;
+            foreach (var (name, id) in newMetrics) metrics.Add(id, name);
+            return Task.FromResult(new CommittedBatch(events, [.. drafts], newDevices));
+        }
+        catch
+        {
+            tx.Rollback();
+            throw;
+        }
+    }
+
+    private static NewDevice[] CreateMissingDevices(WriterCommands w, SqliteTransaction tx, IReadOnlyList<EventDraft> drafts, long now)
+    {
+        Dictionary<(long, string), long>? created = null;
+        foreach (var draft in drafts)
+        {
+            if (draft.DeviceId != 0) continue;
+            created ??= [];
+            var key = (draft.ProjectId, draft.ExternalId);
+            if (!created.TryGetValue(key, out var id))
+            {
+                w.InsertDevice.Transaction = tx;
+                w.InsertDevice.Parameters[0].Value = draft.ProjectId;
+                w.InsertDevice.Parameters[1].Value = draft.ExternalId;
+                w.InsertDevice.Parameters[2].Value = now;
+                id = (long)w.InsertDevice.ExecuteScalar()!;
+                created[key] = id;
+            }
+            draft.DeviceId = id;
+        }
+        return created is null ? [] : [.. created.Select(c => new NewDevice(c.Key.Item1, c.Key.Item2, c.Value))];
+    }
+
+    private static void UpsertLatestStatus(WriterCommands w, SqliteTransaction tx, StoredEvent e, byte[] payload)
+    {
+        w.UpsertLatest.Transaction = tx;
+        var p = w.UpsertLatest.Parameters;
+        p[0].Value = e.DeviceId;
+        p[1].Value = e.Id;
+        p[2].Value = e.TsMicros;
+        p[3].Value = e.ReceivedMicros;
+        p[4].Value = payload;
+        w.UpsertLatest.ExecuteNonQuery();
+    }
+
+    public Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, "SELECT device_id, event_id, ts, received_at, payload FROM latest_status", []);
+        using var reader = command.ExecuteReader();
+        var list = new List<StoredEvent>();
+        while (reader.Read())
+        {
+            list.Add(new StoredEvent(reader.GetInt64(1), reader.GetInt64(0), EventKind.Status, reader.GetInt64(2), reader.GetInt64(3),
+                PayloadCodec.Decode((byte[])reader[4], id => MetricName(metrics, id))));
+        }
+        return Task.FromResult<IReadOnlyList<StoredEvent>>(list);
+    }
+
+    public Task<StatusPage> GetStatusHistoryAsync(long deviceId, StatusHistoryQuery query, MetricDictionary metrics, CancellationToken ct)
+    {
+        using var connection = Open();
+        (string, object)[] range = [("$d", deviceId), ("$k", (int)EventKind.Status), ("$from", query.FromMicros), ("$to", query.ToMicros)];
+        var total = (long)Scalar(connection, null,
+            "SELECT COUNT(*) FROM events WHERE device_id = $d AND kind = $k AND ts BETWEEN $from AND $to", range)!;
+        var events = new List<StoredEvent>(Math.Min(query.Limit, 128));
+        if (total > query.Offset)
+        {
+            using var command = Command(connection, null, """
+                SELECT id, ts, received_at, payload FROM events
+                WHERE device_id = $d AND kind = $k AND ts BETWEEN $from AND $to
+                ORDER BY ts DESC, id DESC LIMIT $limit OFFSET $offset
+                """, [.. range, ("$limit", query.Limit), ("$offset", query.Offset)]);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                events.Add(new StoredEvent(reader.GetInt64(0), deviceId, EventKind.Status, reader.GetInt64(1), reader.GetInt64(2),
+                    PayloadCodec.Decode((byte[])reader[3], id => MetricName(metrics, id))));
+            }
+        }
+        return Task.FromResult(new StatusPage(total, events));
+    }
+
+    /// <summary>Names are normally in memory; a miss means another process added one, so read it once.</summary>
+    private string MetricName(MetricDictionary metrics, int id)
+    {
+        if (metrics.TryGetName(id, out var name)) return name;
+        using var connection = Open();
+        name = (string)Scalar(connection, null, "SELECT name FROM metrics WHERE id = $id", ("$id", id))!;
+        metrics.Add(id, name);
+        return name;
+    }
+
+    /// <summary>The writer's connection and its prepared statements, reused for every batch.</summary>
+    private sealed class WriterCommands : IDisposable
+    {
+        public SqliteConnection Connection { get; }
+        public SqliteCommand InsertEvent { get; }
+        public SqliteCommand InsertDevice { get; }
+        public SqliteCommand InsertMetric { get; }
+        public SqliteCommand UpsertLatest { get; }
+        public SqliteCommand SaveNextId { get; }
+
+        public WriterCommands(string connectionString)
+        {
+            Connection = new SqliteConnection(connectionString);
+            Connection.Open();
+            // FULL syncs the WAL at every commit: an acknowledged write survives a power loss, not only a crash.
+            Execute(Connection, null, "PRAGMA journal_mode=WAL");
+            Execute(Connection, null, "PRAGMA synchronous=FULL");
+            InsertEvent = Prepare("INSERT INTO events (device_id, kind, ts, id, received_at, payload) VALUES ($d, $k, $ts, $id, $r, $p)",
+                "$d", "$k", "$ts", "$id", "$r", "$p");
+            InsertDevice = Prepare("""
+                INSERT INTO devices (project_id, external_id, created_at) VALUES ($p, $e, $t)
+                ON CONFLICT (project_id, external_id) DO UPDATE SET external_id = excluded.external_id RETURNING id
+                """, "$p", "$e", "$t");
+            InsertMetric = Prepare("INSERT INTO metrics (name) VALUES ($n) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id", "$n");
+            // Latest = greatest device timestamp, ties to the later write (CONTRACTS.md §1).
+            UpsertLatest = Prepare("""
+                INSERT INTO latest_status (device_id, event_id, ts, received_at, payload) VALUES ($d, $id, $ts, $r, $p)
+                ON CONFLICT (device_id) DO UPDATE SET event_id = excluded.event_id, ts = excluded.ts,
+                    received_at = excluded.received_at, payload = excluded.payload
+                WHERE (excluded.ts, excluded.event_id) > (latest_status.ts, latest_status.event_id)
+                """, "$d", "$id", "$ts", "$r", "$p");
+            SaveNextId = Prepare("UPDATE settings SET value = $v WHERE name = 'next_event_id'", "$v");
+        }
+
+        private SqliteCommand Prepare(string sql, params string[] names)
+        {
+            var command = Connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in names) command.Parameters.Add(new SqliteParameter { ParameterName = name, Value = DBNull.Value });
+            return command;
+        }
+
+        public void Dispose()
+        {
+            InsertEvent.Dispose();
+            InsertDevice.Dispose();
+            InsertMetric.Dispose();
+            UpsertLatest.Dispose();
+            SaveNextId.Dispose();
+            Connection.Dispose();
+        }
+    }
+}

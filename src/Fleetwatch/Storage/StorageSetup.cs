@@ -1,0 +1,69 @@
+using Fleetwatch.Auth;
+using Fleetwatch.Devices;
+using Fleetwatch.Ingest;
+using Fleetwatch.Status;
+
+namespace Fleetwatch.Storage;
+
+public static partial class StorageSetup
+{
+    /// <summary>One store per engine, registered once and exposed through each feature's narrow interface.</summary>
+    public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
+    {
+        var target = DatabaseTarget.From(builder.Configuration);
+        builder.Services.AddSingleton(target);
+        builder.Services.AddSingleton(_ => target.Open());
+        builder.Services.AddSingleton(s => (IApiKeyStore)s.GetRequiredService<IDatabase>());
+        builder.Services.AddSingleton(s => (IDeviceStore)s.GetRequiredService<IDatabase>());
+        builder.Services.AddSingleton(s => (IStatusStore)s.GetRequiredService<IDatabase>());
+        builder.Services.AddSingleton(s => (IEventBatchStore)s.GetRequiredService<IDatabase>());
+        builder.Services.AddSingleton<MetricDictionary>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Migrates, bootstraps on first start (printing the administrator key once, to the console, never to
+    /// the log), and loads what is served from memory. Runs before the server accepts a request.
+    /// </summary>
+    public static async Task InitializeStorageAsync(this WebApplication app, CancellationToken ct = default)
+    {
+        var services = app.Services;
+        var target = services.GetRequiredService<DatabaseTarget>();
+        var database = services.GetRequiredService<IDatabase>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetwatch.Storage");
+        Log.Opening(logger, target.Describe());
+
+        var candidate = ApiKeys.Generate(null, KeyRole.Admin, "bootstrap");
+        var outcome = await database.MigrateAsync(candidate, ct);
+        services.GetRequiredService<Tenancy>().DefaultProjectId = outcome.DefaultProjectId;
+        if (outcome.CreatedBootstrapKey) PrintBootstrapKey(candidate.Plaintext);
+
+        var metrics = services.GetRequiredService<MetricDictionary>();
+        await database.LoadMetricsAsync(metrics, ct);
+        var devices = services.GetRequiredService<DeviceRegistry>();
+        await devices.LoadAsync(services.GetRequiredService<IDeviceStore>(), ct);
+        await services.GetRequiredService<LatestStatusCache>().LoadAsync(services.GetRequiredService<IStatusStore>(), devices, metrics, ct);
+        Log.Loaded(logger, devices.Count);
+    }
+
+    public static void PrintBootstrapKey(string key)
+    {
+        Console.WriteLine();
+        Console.WriteLine("  Fleetwatch created the default org and project on this first start.");
+        Console.WriteLine("  Server administrator API key (shown once; keep it, it is stored only as a hash):");
+        Console.WriteLine();
+        Console.WriteLine($"      {key}");
+        Console.WriteLine();
+        Console.WriteLine("  Send it as the X-API-Key header. Make more keys with: fleetwatch keys create --role read|ingest|admin");
+        Console.WriteLine();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Storage: {Target}")]
+        public static partial void Opening(ILogger logger, string target);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Loaded {Devices} devices into memory")]
+        public static partial void Loaded(ILogger logger, int devices);
+    }
+}
