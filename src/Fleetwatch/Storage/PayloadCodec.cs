@@ -7,7 +7,7 @@ namespace Fleetwatch.Storage;
 /// <summary>
 /// Encodes an event's fields as a compact binary payload: per field a varint metric id, a tag byte and the
 /// value (zig-zag varint for integers, 8 bytes for doubles, length-prefixed UTF-8 for text). A status
-/// (battery, rssi, online) costs 8 bytes, against 45 as JSON text; this is most of why a stored point stays
+/// (battery, rssi, online) costs 9 bytes, against 45 as JSON text; this is most of why a stored point stays
 /// under 40 bytes on SQLite.
 /// </summary>
 public static class PayloadCodec

@@ -2,6 +2,7 @@ using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Ingest;
 using Fleetwatch.Status;
+using Fleetwatch.Storage.Postgres;
 
 namespace Fleetwatch.Storage;
 
@@ -18,6 +19,11 @@ public static partial class StorageSetup
         builder.Services.AddSingleton(s => (IStatusStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton(s => (IEventBatchStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton<MetricDictionary>();
+        if (target.IsPostgres)
+        {
+            builder.Services.AddSingleton(s => (PostgresStore)s.GetRequiredService<IDatabase>());
+            builder.Services.AddHostedService<PostgresEventFeed>();
+        }
         return builder;
     }
 

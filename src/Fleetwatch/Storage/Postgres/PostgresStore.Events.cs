@@ -1,3 +1,4 @@
+using System.Globalization;
 using Fleetwatch.Status;
 using Npgsql;
 using NpgsqlTypes;
@@ -40,7 +41,56 @@ public sealed partial class PostgresStore
         await UpsertLatestStatusAsync(connection, events, payloads, ct);
         await tx.CommitAsync(ct);
         foreach (var (name, id) in newMetrics) metrics.Add(id, name);
+        try
+        {
+            await AnnounceAsync(connection, ids, ct);
+        }
+        catch (NpgsqlException)
+        {
+            // The events are committed: the write succeeded. Other nodes learn of them with the next announcement.
+        }
         return new CommittedBatch(events, [.. drafts], newDevices);
+    }
+
+    /// <summary>
+    /// Tells the other nodes, after the commit and outside its transaction, which ids to read. Once per batch,
+    /// never per event: a NOTIFY inside the insert transaction takes a server-wide lock at commit.
+    /// </summary>
+    private async Task AnnounceAsync(NpgsqlConnection connection, long[] ids, CancellationToken ct)
+    {
+        if (ids.Length == 0) return;
+        await using var command = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = PostgresEventFeed.Channel });
+        command.Parameters.Add(new NpgsqlParameter { Value = string.Create(CultureInfo.InvariantCulture, $"{NodeId}:{ids.Min()}:{ids.Max()}") });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Events another node committed, with their devices, shaped as a batch for this node's observers.</summary>
+    public async Task<CommittedBatch> ReadCommittedAsync(long minId, long maxId, MetricDictionary metrics, CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            SELECT e.id, e.ts, e.received_at, e.device_id, e.kind, e.payload, d.project_id, d.external_id
+            FROM events e JOIN devices d ON d.id = e.device_id
+            WHERE e.id BETWEEN $1 AND $2 ORDER BY e.id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = minId });
+        command.Parameters.Add(new NpgsqlParameter { Value = maxId });
+        var rows = new List<(long Id, long Ts, long Received, long Device, short Kind, byte[] Payload, long Project, string External)>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt16(4),
+                    (byte[])reader[5], reader.GetInt64(6), reader.GetString(7)));
+            }
+        }
+        var events = rows.Select(r => new StoredEvent(r.Id, r.Device, (EventKind)r.Kind, r.Ts, r.Received, Decode(r.Payload, metrics))).ToArray();
+        var drafts = rows.Select((r, i) => new EventDraft
+        {
+            ProjectId = r.Project, ExternalId = r.External, DeviceId = r.Device, Kind = (EventKind)r.Kind, TsMicros = r.Ts, Fields = events[i].Fields,
+        }).ToArray();
+        var devices = rows.DistinctBy(r => r.Device).Select(r => new NewDevice(r.Project, r.External, r.Device)).ToArray();
+        return new CommittedBatch(events, drafts, devices);
     }
 
     private static async Task<NewDevice[]> CreateMissingDevicesAsync(NpgsqlConnection connection, IReadOnlyList<EventDraft> drafts, long now, CancellationToken ct)

@@ -19,6 +19,11 @@ public sealed partial class PostgresStore : IDatabase, IApiKeyStore, IDeviceStor
 
     public string Engine => "postgresql";
 
+    /// <summary>Names this process in its announcements, so it skips its own.</summary>
+    public string NodeId { get; } = Guid.NewGuid().ToString("N")[..12];
+
+    public NpgsqlDataSource DataSource => _dataSource;
+
     public async Task<bool> PingAsync(CancellationToken ct)
     {
         try

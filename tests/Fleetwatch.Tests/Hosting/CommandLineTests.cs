@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Fleetwatch.Tests.Fixtures;
+
+namespace Fleetwatch.Tests.Hosting;
+
+/// <summary>The built executable, run as a newcomer runs it: a real process in an empty directory.</summary>
+public sealed partial class CommandLineTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("fleetwatch-cli-").FullName;
+
+    [Fact]
+    public async Task FirstStart_CreatesTheSqliteFile_AndPrintsAWorkingAdminKeyOnce()
+    {
+        var port = FreePort();
+        string key;
+        using (var server = Start($"--urls http://127.0.0.1:{port}"))
+        {
+            key = await ReadBootstrapKeyAsync(server);
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitUntilUpAsync(client);
+            Assert.True(File.Exists(Path.Combine(_directory, "fleetwatch.db")));
+
+            var created = await client.PostJsonAsync("/status",
+                new { device_id = "cli", timestamp = "2024-06-14T10:00:00Z", battery_level = 50, rssi = -50, online = true }, key);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            await StopAsync(server);
+        }
+
+        // The second start prints no key: it is stored only as a hash.
+        using (var again = Start($"--urls http://127.0.0.1:{port}"))
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitUntilUpAsync(client);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/status/cli", key)).StatusCode);
+            await StopAsync(again);
+            Assert.DoesNotContain(key, await again.StandardOutput.ReadToEndAsync());
+        }
+    }
+
+    [Fact]
+    public async Task KeysCommand_CreatesListsAndRevokes()
+    {
+        var (code, output) = await RunAsync("keys create --role read --project fleet-a --name dashboard");
+        Assert.Equal(0, code);
+        var key = KeyPattern().Matches(output).Last().Value;
+        var prefix = key[..8];
+
+        (code, output) = await RunAsync("keys list");
+        Assert.Equal(0, code);
+        var line = output.Split('\n').Single(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.Contains("read", line);
+        Assert.Contains("dashboard", line);
+        Assert.DoesNotContain(key[9..], output);
+
+        var port = FreePort();
+        using (var server = Start($"--urls http://127.0.0.1:{port} --Auth:CacheSeconds 0"))
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitUntilUpAsync(client);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/status/summary", key)).StatusCode);
+
+            (code, _) = await RunAsync($"keys revoke {prefix}");
+            Assert.Equal(0, code);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/status/summary", key)).StatusCode);
+            await StopAsync(server);
+        }
+        (code, _) = await RunAsync($"keys revoke {prefix}");
+        Assert.Equal(1, code);
+        (code, _) = await RunAsync("keys create --role superuser");
+        Assert.Equal(2, code);
+    }
+
+    [GeneratedRegex("[0-9a-f]{8}\\.[A-Za-z0-9_-]{43}")]
+    private static partial Regex KeyPattern();
+
+    private Process Start(string arguments)
+    {
+        var info = new ProcessStartInfo("dotnet", $"\"{typeof(Fleetwatch.Hosting.FleetwatchApp).Assembly.Location}\" {arguments}")
+        {
+            WorkingDirectory = _directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment.Remove("API_KEY");
+        info.Environment.Remove("FLEETWATCH_DB");
+        return Process.Start(info)!;
+    }
+
+    private async Task<(int Code, string Output)> RunAsync(string arguments)
+    {
+        using var process = Start(arguments);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return (process.ExitCode, await output + await error);
+    }
+
+    private static async Task<string> ReadBootstrapKeyAsync(Process server)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            var match = KeyPattern().Match(line);
+            if (match.Success) return match.Value;
+        }
+        throw new Xunit.Sdk.XunitException("The server printed no key");
+    }
+
+    private static async Task WaitUntilUpAsync(HttpClient client)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                if ((await client.GetAsync("/health")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new Xunit.Sdk.XunitException("The server did not come up");
+    }
+
+    private static async Task StopAsync(Process server)
+    {
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
