@@ -7,7 +7,7 @@ namespace Fleetwatch.Storage.Postgres;
 /// Keeps this node's in-memory state (devices, latest statuses, and later live streams) in step with the
 /// other nodes on the same PostgreSQL: each node announces "ids A..B committed" once per batch; this loop
 /// LISTENs, reads those events back from the table and hands them to the same commit observers as local
-/// batches. Observers are idempotent, so reading an overlapping range twice is harmless.
+/// batches. A node's ids come in blocks of its own (EventIdBlocks), so a range holds one node's batch and nothing else.
 /// </summary>
 public sealed partial class PostgresEventFeed(PostgresStore store, MetricDictionary metrics, IEnumerable<ICommitObserver> observers,
     ILogger<PostgresEventFeed> logger) : BackgroundService
@@ -52,10 +52,12 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
 
     private async Task ApplyAsync(string payload, CancellationToken ct)
     {
-        var parts = payload.Split(':');
-        if (parts.Length != 3 || parts[0] == store.NodeId || !long.TryParse(parts[1], out var min) || !long.TryParse(parts[2], out var max)) return;
-        var batch = await store.ReadCommittedAsync(min, max, metrics, ct);
-        foreach (var observer in _observers) observer.OnCommitted(batch);
+        if (!EventIdBlocks.TryParse(payload, out var node, out var ranges) || node == store.NodeId) return;
+        foreach (var (min, max) in ranges)
+        {
+            var batch = await store.ReadCommittedAsync(min, max, metrics, ct);
+            foreach (var observer in _observers) observer.OnCommitted(batch);
+        }
     }
 
     private static partial class Log

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Fleetwatch.Status;
 using Npgsql;
 using NpgsqlTypes;
@@ -19,13 +18,7 @@ public sealed partial class PostgresStore
         var newMetrics = await InternMetricsAsync(connection, drafts, metrics, ct);
         int MetricId(string name) => metrics.TryGetId(name, out var id) ? id : newMetrics[name];
 
-        var ids = new long[drafts.Count];
-        await using (var command = new NpgsqlCommand("SELECT nextval('events_id_seq') FROM generate_series(1, $1)", connection))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = drafts.Count });
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            for (var i = 0; await reader.ReadAsync(ct); i++) ids[i] = reader.GetInt64(0);
-        }
+        var (ids, ranges) = await _idBlocks.ReserveAsync(connection, drafts.Count, ct);
 
         var events = new StoredEvent[drafts.Count];
         var payloads = new byte[drafts.Count][];
@@ -43,7 +36,7 @@ public sealed partial class PostgresStore
         foreach (var (name, id) in newMetrics) metrics.Add(id, name);
         try
         {
-            await AnnounceAsync(connection, ids, ct);
+            await AnnounceAsync(connection, ranges, ct);
         }
         catch (NpgsqlException)
         {
@@ -56,12 +49,12 @@ public sealed partial class PostgresStore
     /// Tells the other nodes, after the commit and outside its transaction, which ids to read. Once per batch,
     /// never per event: a NOTIFY inside the insert transaction takes a server-wide lock at commit.
     /// </summary>
-    private async Task AnnounceAsync(NpgsqlConnection connection, long[] ids, CancellationToken ct)
+    private async Task AnnounceAsync(NpgsqlConnection connection, List<(long Min, long Max)> ranges, CancellationToken ct)
     {
-        if (ids.Length == 0) return;
+        if (ranges.Count == 0) return;
         await using var command = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = PostgresEventFeed.Channel });
-        command.Parameters.Add(new NpgsqlParameter { Value = string.Create(CultureInfo.InvariantCulture, $"{NodeId}:{ids.Min()}:{ids.Max()}") });
+        command.Parameters.Add(new NpgsqlParameter { Value = EventIdBlocks.Describe(NodeId, ranges) });
         await command.ExecuteNonQueryAsync(ct);
     }
 

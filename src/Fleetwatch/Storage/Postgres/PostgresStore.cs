@@ -10,6 +10,7 @@ namespace Fleetwatch.Storage.Postgres;
 public sealed partial class PostgresStore : IDatabase, IApiKeyStore, IDeviceStore, IStatusStore, IEventBatchStore
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly EventIdBlocks _idBlocks = new();
 
     public PostgresStore(string connectionString)
     {

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+
+namespace Fleetwatch.Storage.Postgres;
+
+/// <summary>
+/// Event ids for one node's writer. The sequence steps by <see cref="BlockSize"/>, so each nextval hands this
+/// node a block no other node will use; batches take their ids from the block in order. A batch's ids are
+/// therefore one or a few contiguous ranges that hold nothing of any other node's, which is what lets the
+/// other nodes read exactly "ids A..B" back after the announcement. The rest of a block is skipped at restart.
+/// </summary>
+public sealed class EventIdBlocks
+{
+    public const int BlockSize = 1024;
+
+    private long _next;
+    private long _end;
+    // Blocks fetched together for a large batch, used in order before asking the sequence again.
+    private readonly List<long> _pending = [];
+
+    /// <summary>Only the writer loop calls this, one batch at a time.</summary>
+    public async Task<(long[] Ids, List<(long Min, long Max)> Ranges)> ReserveAsync(NpgsqlConnection connection, int count, CancellationToken ct)
+    {
+        var ids = new long[count];
+        var ranges = new List<(long Min, long Max)>();
+        var filled = 0;
+        while (filled < count)
+        {
+            if (_next >= _end)
+            {
+                var blocks = (count - filled + BlockSize - 1) / BlockSize;
+                await using var command = new NpgsqlCommand("SELECT nextval('events_id_seq') FROM generate_series(1, $1)", connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = blocks });
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                var starts = new List<long>();
+                while (await reader.ReadAsync(ct)) starts.Add(reader.GetInt64(0));
+                await reader.DisposeAsync();
+                // Use the first block now; the loop asks again if more are needed (the others are skipped, harmlessly).
+                _next = starts[0];
+                _end = starts[0] + BlockSize;
+                if (starts.Count > 1) _pending.AddRange(starts.Skip(1));
+            }
+            var start = _next;
+            var take = (int)Math.Min(count - filled, _end - _next);
+            for (var i = 0; i < take; i++) ids[filled + i] = _next + i;
+            _next += take;
+            filled += take;
+            ranges.Add((start, start + take - 1));
+            if (_next >= _end && _pending.Count > 0)
+            {
+                _next = _pending[0];
+                _end = _next + BlockSize;
+                _pending.RemoveAt(0);
+            }
+        }
+        return (ids, ranges);
+    }
+
+
+    public static string Describe(string node, List<(long Min, long Max)> ranges)
+    {
+        var text = new StringBuilder(node);
+        foreach (var (min, max) in ranges) text.Append(CultureInfo.InvariantCulture, $":{min}-{max}");
+        return text.ToString();
+    }
+
+    public static bool TryParse(string payload, out string node, out List<(long Min, long Max)> ranges)
+    {
+        var parts = payload.Split(':');
+        node = parts[0];
+        ranges = [];
+        foreach (var part in parts.Skip(1))
+        {
+            var bounds = part.Split('-');
+            if (bounds.Length != 2 || !long.TryParse(bounds[0], CultureInfo.InvariantCulture, out var min)
+                || !long.TryParse(bounds[1], CultureInfo.InvariantCulture, out var max))
+                return false;
+            ranges.Add((min, max));
+        }
+        return ranges.Count > 0;
+    }
+}
