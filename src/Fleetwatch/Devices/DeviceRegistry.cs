@@ -24,6 +24,9 @@ public sealed class DeviceRegistry : ICommitObserver
 
     public DeviceRecord? Get(long deviceId) => _byId.GetValueOrDefault(deviceId);
 
+    public IEnumerable<DeviceRecord> InProject(long projectId) =>
+        _byId.Values.Where(d => d.ProjectId == projectId).OrderBy(d => d.ExternalId, StringComparer.Ordinal);
+
     public void Add(DeviceRecord device)
     {
         _ids[(device.ProjectId, device.ExternalId)] = device.Id;

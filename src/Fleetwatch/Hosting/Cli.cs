@@ -1,4 +1,5 @@
 using Fleetwatch.Auth;
+using Fleetwatch.Fleet;
 
 namespace Fleetwatch.Hosting;
 
@@ -9,7 +10,11 @@ public static class Cli
         fleetwatch — IoT device telemetry and fleet monitoring server
 
         Usage:
-          fleetwatch [serve] [--db DB] [--urls URLS]   run the server (default http://127.0.0.1:8000)
+          fleetwatch [serve] [--db DB] [--urls URLS] [--devices devices.csv]
+                                                  run the server (default http://127.0.0.1:8000); a devices
+                                                  file registers the simulator's devices and accepts its
+                                                  keyless fleet requests
+          fleetwatch import devices.csv [--project NAME|ID]   register devices from a file (again is harmless)
           fleetwatch keys create --role admin|ingest|read [--project NAME|ID] [--org NAME] [--name TEXT] [--server]
           fleetwatch keys list
           fleetwatch keys revoke PREFIX
@@ -28,9 +33,19 @@ public static class Cli
         {
             case "serve":
                 if (rest.Contains("--help") || rest.Contains("-h")) break;
-                var app = await FleetwatchApp.BuildAsync(rest);
-                await app.RunAsync();
-                return 0;
+                try
+                {
+                    var app = await FleetwatchApp.BuildAsync(rest);
+                    await app.RunAsync();
+                    return 0;
+                }
+                catch (DevicesCsvException e)
+                {
+                    await Console.Error.WriteLineAsync($"fleetwatch: {e.Message}");
+                    return 1;
+                }
+            case "import":
+                return await ImportCommand.RunAsync(rest);
             case "keys":
                 return await KeysCommand.RunAsync(rest);
             case "version":

@@ -1,5 +1,6 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
+using Fleetwatch.Fleet;
 using Fleetwatch.Ingest;
 using Fleetwatch.Status;
 using Fleetwatch.Storage;
@@ -28,12 +29,15 @@ public static class FleetwatchApp
         builder.AddAuth();
         builder.AddIngest();
         builder.AddStatus();
+        builder.AddFleet();
 
         var app = builder.Build();
         await app.InitializeStorageAsync(ct);
+        await app.InitializeFleetAsync(ct);
         app.UseFleetwatchErrors();
         app.MapHealth();
         app.MapStatus();
+        app.MapFleet();
         return app;
     }
 

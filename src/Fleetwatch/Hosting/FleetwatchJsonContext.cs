@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Fleetwatch.Fleet;
 using Fleetwatch.Status;
 
 namespace Fleetwatch.Hosting;
@@ -10,4 +11,8 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(AtRiskResponse))]
 [JsonSerializable(typeof(HistoryResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(FleetStatsResponse))]
+[JsonSerializable(typeof(DebugStatsResponse))]
+[JsonSerializable(typeof(FleetApi.RootResponse))]
+[JsonSerializable(typeof(FleetApi.DebugDevice[]))]
 public sealed partial class FleetwatchJsonContext : JsonSerializerContext;

@@ -15,6 +15,7 @@ public sealed class ProblemResult(int status, string detail, IReadOnlyDictionary
     public int StatusCode => status;
     int? IStatusCodeHttpResult.StatusCode => status;
     public string Detail => detail;
+    public IReadOnlyDictionary<string, string[]>? Errors => errors;
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {

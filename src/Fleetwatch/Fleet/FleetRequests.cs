@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Fleetwatch.Hosting;
+
+namespace Fleetwatch.Fleet;
+
+/// <summary>A validated heartbeat (<c>{"sent_at"}</c>) or upload stat (<c>{"sent_at","upload_time"}</c>) body.</summary>
+public readonly record struct FleetReport(long SentAtMicros, long UploadNanoseconds)
+{
+    /// <summary>One pass over the bytes; unknown fields are ignored. Throws <see cref="JsonException"/> only for text that is not JSON.</summary>
+    public static FleetReport? Parse(ReadOnlySpan<byte> json, bool withUploadTime, out Dictionary<string, string[]>? errors)
+    {
+        errors = null;
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            while (reader.Read()) { }
+            Add(ref errors, "body", "must be a JSON object");
+            return null;
+        }
+        long? sentAt = null, upload = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isSentAt = !reader.ValueIsEscaped && reader.ValueSpan.SequenceEqual("sent_at"u8);
+            var isUpload = withUploadTime && !reader.ValueIsEscaped && reader.ValueSpan.SequenceEqual("upload_time"u8);
+            reader.Read();
+            if (isSentAt)
+            {
+                if (reader.TokenType == JsonTokenType.String && Timestamps.TryParse(reader.GetString(), out var micros)) sentAt = micros;
+                else Add(ref errors, "sent_at", $"must be {Timestamps.FormatHint}");
+            }
+            else if (isUpload)
+            {
+                // Whole nanoseconds within int64: strings, fractions, null and larger numbers are refused.
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var ns)) upload = ns;
+                else Add(ref errors, "upload_time", "must be a whole number of nanoseconds within the int64 range");
+            }
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+        }
+        while (reader.Read()) { }
+        if (sentAt is null && errors?.ContainsKey("sent_at") != true) Add(ref errors, "sent_at", "is required");
+        if (withUploadTime && upload is null && errors?.ContainsKey("upload_time") != true) Add(ref errors, "upload_time", "is required");
+        return errors is null ? new FleetReport(sentAt!.Value, upload ?? 0) : null;
+    }
+
+    private static void Add(ref Dictionary<string, string[]>? errors, string field, string reason)
+    {
+        errors ??= new Dictionary<string, string[]>(StringComparer.Ordinal);
+        errors[field] = [reason];
+    }
+}
