@@ -9,12 +9,8 @@ public static class KeysCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var configuration = new ConfigurationBuilder().AddEnvironmentVariables("FLEETWATCH_").Build();
-        var target = DatabaseTarget.Parse(Cli.Option(args, "--db") ?? configuration["db"]);
-        await using var database = target.Open();
-        var bootstrap = ApiKeys.Generate(null, KeyRole.Admin, "bootstrap");
-        var outcome = await database.MigrateAsync(bootstrap, CancellationToken.None);
-        if (outcome.CreatedBootstrapKey) StorageSetup.PrintBootstrapKey(bootstrap.Plaintext);
+        var (database, _) = await StorageSetup.OpenForCommandAsync(args);
+        await using var owned = database;
         var keys = (IApiKeyStore)database;
 
         switch (args.FirstOrDefault())

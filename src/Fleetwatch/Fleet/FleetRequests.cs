@@ -15,7 +15,7 @@ public readonly record struct FleetReport(long SentAtMicros, long UploadNanoseco
         {
             reader.Skip();
             while (reader.Read()) { }
-            Add(ref errors, "body", "must be a JSON object");
+            ValidationErrors.Add(ref errors, "body", "must be a JSON object");
             return null;
         }
         long? sentAt = null, upload = null;
@@ -27,25 +27,19 @@ public readonly record struct FleetReport(long SentAtMicros, long UploadNanoseco
             if (isSentAt)
             {
                 if (reader.TokenType == JsonTokenType.String && Timestamps.TryParse(reader.GetString(), out var micros)) sentAt = micros;
-                else Add(ref errors, "sent_at", $"must be {Timestamps.FormatHint}");
+                else ValidationErrors.Add(ref errors, "sent_at", $"must be {Timestamps.FormatHint}");
             }
             else if (isUpload)
             {
                 // Whole nanoseconds within int64: strings, fractions, null and larger numbers are refused.
                 if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var ns)) upload = ns;
-                else Add(ref errors, "upload_time", "must be a whole number of nanoseconds within the int64 range");
+                else ValidationErrors.Add(ref errors, "upload_time", "must be a whole number of nanoseconds within the int64 range");
             }
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
         }
         while (reader.Read()) { }
-        if (sentAt is null && errors?.ContainsKey("sent_at") != true) Add(ref errors, "sent_at", "is required");
-        if (withUploadTime && upload is null && errors?.ContainsKey("upload_time") != true) Add(ref errors, "upload_time", "is required");
+        if (sentAt is null && errors?.ContainsKey("sent_at") != true) ValidationErrors.Add(ref errors, "sent_at", "is required");
+        if (withUploadTime && upload is null && errors?.ContainsKey("upload_time") != true) ValidationErrors.Add(ref errors, "upload_time", "is required");
         return errors is null ? new FleetReport(sentAt!.Value, upload ?? 0) : null;
-    }
-
-    private static void Add(ref Dictionary<string, string[]>? errors, string field, string reason)
-    {
-        errors ??= new Dictionary<string, string[]>(StringComparer.Ordinal);
-        errors[field] = [reason];
     }
 }

@@ -14,11 +14,8 @@ public static class ImportCommand
             await Console.Error.WriteLineAsync("Usage: fleetwatch import devices.csv [--project NAME|ID] [--db DB]");
             return 2;
         }
-        var configuration = new ConfigurationBuilder().AddEnvironmentVariables("FLEETWATCH_").Build();
-        await using var database = DatabaseTarget.Parse(Cli.Option(args, "--db") ?? configuration["db"]).Open();
-        var bootstrap = Auth.ApiKeys.Generate(null, Auth.KeyRole.Admin, "bootstrap");
-        var outcome = await database.MigrateAsync(bootstrap, CancellationToken.None);
-        if (outcome.CreatedBootstrapKey) StorageSetup.PrintBootstrapKey(bootstrap.Plaintext);
+        var (database, outcome) = await StorageSetup.OpenForCommandAsync(args);
+        await using var owned = database;
 
         var project = Cli.Option(args, "--project");
         var projectId = project is null ? outcome.DefaultProjectId : await database.FindProjectAsync(project, CancellationToken.None);

@@ -24,7 +24,7 @@ public sealed record HistoryQuery(bool LimitStyle, int Page, int PageSize, long 
         var pageSize = Int(query, "page_size", 10, 1, 100, ref errors);
         var start = Time(query, "start_date", ref errors);
         var end = Time(query, "end_date", ref errors);
-        if (start > end) Add(ref errors, "start_date", "must not be after end_date");
+        if (start > end) ValidationErrors.Add(ref errors, "start_date", "must not be after end_date");
         return errors is null ? new HistoryQuery(false, page, pageSize, start ?? long.MinValue, end ?? long.MaxValue) : null;
     }
 
@@ -33,12 +33,12 @@ public sealed record HistoryQuery(bool LimitStyle, int Page, int PageSize, long 
         if (!query.TryGetValue(name, out var values)) return fallback;
         if (!int.TryParse(values.ToString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
         {
-            Add(ref errors, name, max == int.MaxValue ? $"must be a whole number of at least {min}" : $"must be a whole number from {min} to {max}");
+            ValidationErrors.Add(ref errors, name, max == int.MaxValue ? $"must be a whole number of at least {min}" : $"must be a whole number from {min} to {max}");
             return fallback;
         }
         if (value < min || value > max)
         {
-            Add(ref errors, name, max == int.MaxValue ? $"must be at least {min}, got {value}" : $"must be from {min} to {max}, got {value}");
+            ValidationErrors.Add(ref errors, name, max == int.MaxValue ? $"must be at least {min}, got {value}" : $"must be from {min} to {max}, got {value}");
             return fallback;
         }
         return value;
@@ -48,13 +48,7 @@ public sealed record HistoryQuery(bool LimitStyle, int Page, int PageSize, long 
     {
         if (!query.TryGetValue(name, out var values)) return null;
         if (Timestamps.TryParse(values.ToString(), out var micros)) return micros;
-        Add(ref errors, name, $"must be {Timestamps.FormatHint}");
+        ValidationErrors.Add(ref errors, name, $"must be {Timestamps.FormatHint}");
         return null;
-    }
-
-    private static void Add(ref Dictionary<string, string[]>? errors, string field, string reason)
-    {
-        errors ??= new Dictionary<string, string[]>(StringComparer.Ordinal);
-        errors[field] = [reason];
     }
 }

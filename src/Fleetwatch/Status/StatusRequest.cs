@@ -21,7 +21,7 @@ public readonly record struct StatusRequest(string DeviceId, long TsMicros, int 
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
-            Add(ref errors, "body", "must be a JSON object");
+            ValidationErrors.Add(ref errors, "body", "must be a JSON object");
             return null;
         }
 
@@ -40,15 +40,15 @@ public readonly record struct StatusRequest(string DeviceId, long TsMicros, int 
             }
             else if (name.SequenceEqual("device_id"u8))
             {
-                if (reader.TokenType != JsonTokenType.String) Add(ref errors, "device_id", $"must be a string, not {Describe(reader.TokenType)}");
+                if (reader.TokenType != JsonTokenType.String) ValidationErrors.Add(ref errors, "device_id", $"must be a string, not {Describe(reader.TokenType)}");
                 else if (reader.GetString() is not { Length: >= 1 and <= MaxDeviceIdLength } id || string.IsNullOrWhiteSpace(id))
-                    Add(ref errors, "device_id", $"must be 1 to {MaxDeviceIdLength} characters and not blank");
+                    ValidationErrors.Add(ref errors, "device_id", $"must be 1 to {MaxDeviceIdLength} characters and not blank");
                 else deviceId = id;
             }
             else if (name.SequenceEqual("timestamp"u8))
             {
-                if (reader.TokenType != JsonTokenType.String) Add(ref errors, "timestamp", $"must be a string, not {Describe(reader.TokenType)}");
-                else if (!Timestamps.TryParse(reader.GetString(), out var micros)) Add(ref errors, "timestamp", $"must be {Timestamps.FormatHint}");
+                if (reader.TokenType != JsonTokenType.String) ValidationErrors.Add(ref errors, "timestamp", $"must be a string, not {Describe(reader.TokenType)}");
+                else if (!Timestamps.TryParse(reader.GetString(), out var micros)) ValidationErrors.Add(ref errors, "timestamp", $"must be {Timestamps.FormatHint}");
                 else ts = micros;
             }
             else if (name.SequenceEqual("battery_level"u8))
@@ -62,7 +62,7 @@ public readonly record struct StatusRequest(string DeviceId, long TsMicros, int 
             else if (name.SequenceEqual("online"u8))
             {
                 if (reader.TokenType is JsonTokenType.True or JsonTokenType.False) online = reader.GetBoolean();
-                else Add(ref errors, "online", $"must be true or false, not {Describe(reader.TokenType)}");
+                else ValidationErrors.Add(ref errors, "online", $"must be true or false, not {Describe(reader.TokenType)}");
             }
             // Unknown fields are ignored; a known field given an object or array was reported above. Either way, step over the value.
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
@@ -70,11 +70,11 @@ public readonly record struct StatusRequest(string DeviceId, long TsMicros, int 
         // Reads to the end, so trailing garbage after the object is reported as malformed JSON.
         while (reader.Read()) { }
 
-        if (deviceId is null && errors?.ContainsKey("device_id") != true) Add(ref errors, "device_id", "is required");
-        if (ts is null && errors?.ContainsKey("timestamp") != true) Add(ref errors, "timestamp", "is required");
-        if (battery is null && errors?.ContainsKey("battery_level") != true) Add(ref errors, "battery_level", "is required");
-        if (rssi is null && errors?.ContainsKey("rssi") != true) Add(ref errors, "rssi", "is required");
-        if (online is null && errors?.ContainsKey("online") != true) Add(ref errors, "online", "is required");
+        if (deviceId is null && errors?.ContainsKey("device_id") != true) ValidationErrors.Add(ref errors, "device_id", "is required");
+        if (ts is null && errors?.ContainsKey("timestamp") != true) ValidationErrors.Add(ref errors, "timestamp", "is required");
+        if (battery is null && errors?.ContainsKey("battery_level") != true) ValidationErrors.Add(ref errors, "battery_level", "is required");
+        if (rssi is null && errors?.ContainsKey("rssi") != true) ValidationErrors.Add(ref errors, "rssi", "is required");
+        if (online is null && errors?.ContainsKey("online") != true) ValidationErrors.Add(ref errors, "online", "is required");
         return errors is null ? new StatusRequest(deviceId!, ts!.Value, battery!.Value, rssi!.Value, online!.Value) : null;
     }
 
@@ -82,17 +82,17 @@ public readonly record struct StatusRequest(string DeviceId, long TsMicros, int 
     {
         if (reader.TokenType != JsonTokenType.Number)
         {
-            Add(ref errors, field, $"must be an integer, not {Describe(reader.TokenType)}");
+            ValidationErrors.Add(ref errors, field, $"must be an integer, not {Describe(reader.TokenType)}");
             return null;
         }
         if (!reader.TryGetInt64(out var value))
         {
-            Add(ref errors, field, $"must be a whole number from {min} to {max}");
+            ValidationErrors.Add(ref errors, field, $"must be a whole number from {min} to {max}");
             return null;
         }
         if (value < min || value > max)
         {
-            Add(ref errors, field, $"must be from {min} to {max}, got {value}");
+            ValidationErrors.Add(ref errors, field, $"must be from {min} to {max}, got {value}");
             return null;
         }
         return (int)value;
@@ -108,10 +108,4 @@ public readonly record struct StatusRequest(string DeviceId, long TsMicros, int 
         JsonTokenType.StartArray => "an array",
         _ => token.ToString(),
     };
-
-    private static void Add(ref Dictionary<string, string[]>? errors, string field, string reason)
-    {
-        errors ??= new Dictionary<string, string[]>(StringComparer.Ordinal);
-        errors[field] = errors.TryGetValue(field, out var existing) ? [.. existing, reason] : [reason];
-    }
 }

@@ -52,6 +52,17 @@ public static partial class StorageSetup
         Log.Loaded(logger, devices.Count);
     }
 
+    /// <summary>For the CLI commands: opens the database named by --db or FLEETWATCH_DB and migrates it, as a first start would.</summary>
+    public static async Task<(IDatabase Database, BootstrapOutcome Outcome)> OpenForCommandAsync(string[] args)
+    {
+        var configuration = new ConfigurationBuilder().AddEnvironmentVariables("FLEETWATCH_").Build();
+        var database = DatabaseTarget.Parse(Hosting.Cli.Option(args, "--db") ?? configuration["db"]).Open();
+        var bootstrap = ApiKeys.Generate(null, KeyRole.Admin, "bootstrap");
+        var outcome = await database.MigrateAsync(bootstrap, CancellationToken.None);
+        if (outcome.CreatedBootstrapKey) PrintBootstrapKey(bootstrap.Plaintext);
+        return (database, outcome);
+    }
+
     public static void PrintBootstrapKey(string key)
     {
         Console.WriteLine();
