@@ -110,7 +110,18 @@ public sealed partial class IngestWriter : BackgroundService
             return;
         }
 
-        foreach (var observer in _observers) observer.OnCommitted(batch);
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                observer.OnCommitted(batch);
+            }
+            catch (Exception e)
+            {
+                // The batch is committed: its requests succeeded whatever an observer's bug did.
+                Log.ObserverFailed(_logger, e, observer.GetType().Name);
+            }
+        }
         var offset = 0;
         foreach (var request in requests)
         {
@@ -130,6 +141,9 @@ public sealed partial class IngestWriter : BackgroundService
     {
         [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Committed {Events} events from {Requests} requests")]
         public static partial void BatchCommitted(ILogger logger, int events, int requests);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Commit observer {Observer} failed; in-memory state may lag until restart")]
+        public static partial void ObserverFailed(ILogger logger, Exception exception, string observer);
 
         [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "A batch of {Events} events from {Requests} requests failed to commit")]
         public static partial void BatchFailed(ILogger logger, Exception exception, int events, int requests);
