@@ -38,18 +38,14 @@ public sealed class ApiKeyAuthenticator
         if (string.IsNullOrEmpty(presented)) return (null, AuthFailure.Missing);
         if (_literalAdminKeyHash is not null && ApiKeys.Matches(presented, _literalAdminKeyHash))
             return (new Caller(null, KeyRole.Admin, "API_KEY"), AuthFailure.None);
-        if (!ApiKeys.TrySplit(presented, out var prefix, out _) || prefix.Length != ApiKeys.PrefixLength)
-            return (null, AuthFailure.Malformed);
+        var dot = presented.IndexOf('.');
+        if (dot != ApiKeys.PrefixLength) return (null, AuthFailure.Malformed);
 
-        var record = await FindAsync(prefix, ct);
-        ApiKeys.TrySplit(presented, out _, out var secret);
-        if (record is null || record.RevokedMicros is not null || !ApiKeys.Matches(secret, record.SecretHash))
+        var record = await FindAsync(presented[..dot], ct);
+        if (record is null || record.RevokedMicros is not null || !ApiKeys.Matches(presented.AsSpan(dot + 1), record.SecretHash))
             return (null, AuthFailure.Invalid);
         return (new Caller(record.ProjectId, record.Role, record.Prefix), AuthFailure.None);
     }
-
-    /// <summary>Drops a key from this node's cache at once, e.g. after revoking it here.</summary>
-    public void Forget(string prefix) => _cache.TryRemove(prefix, out _);
 
     private async ValueTask<ApiKeyRecord?> FindAsync(string prefix, CancellationToken ct)
     {

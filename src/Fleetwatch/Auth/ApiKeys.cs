@@ -20,14 +20,6 @@ public static class ApiKeys
         return new NewApiKey($"{prefix}.{secret}", prefix, SHA256.HashData(Encoding.UTF8.GetBytes(secret)), projectId, role, name);
     }
 
-    public static bool TrySplit(string presented, out string prefix, out ReadOnlySpan<char> secret)
-    {
-        var dot = presented.IndexOf('.');
-        prefix = dot > 0 ? presented[..dot] : "";
-        secret = dot > 0 ? presented.AsSpan(dot + 1) : default;
-        return dot > 0;
-    }
-
     /// <summary>Compares the SHA-256 of <paramref name="secret"/> with a stored hash in constant time, allocating nothing for usual key sizes.</summary>
     public static bool Matches(ReadOnlySpan<char> secret, ReadOnlySpan<byte> expectedHash)
     {

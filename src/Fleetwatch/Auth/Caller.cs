@@ -3,8 +3,6 @@ namespace Fleetwatch.Auth;
 /// <summary>Who made a request. A null project is a server administrator (the bootstrap key or <c>API_KEY</c>).</summary>
 public sealed record Caller(long? ProjectId, KeyRole Role, string KeyPrefix)
 {
-    public bool IsServerAdmin => ProjectId is null;
-
     public bool CanRead => Role is KeyRole.Read or KeyRole.Admin;
 
     public bool CanWrite => Role is KeyRole.Ingest or KeyRole.Admin;

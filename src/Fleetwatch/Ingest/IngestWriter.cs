@@ -39,8 +39,6 @@ public sealed partial class IngestWriter : BackgroundService
         });
     }
 
-    public int QueueDepth => _queue.Reader.Count;
-
     /// <summary>Completes once the events are committed and synced; the result is in the order of <paramref name="drafts"/>.</summary>
     public async Task<StoredEvent[]> WriteAsync(EventDraft[] drafts, CancellationToken ct)
     {

@@ -26,9 +26,6 @@ public readonly record struct FieldValue(ValueTag Tag, long Int = 0, double Doub
     public static FieldValue Of(long value) => new(ValueTag.Int, Int: value);
     public static FieldValue Of(bool value) => new(value ? ValueTag.True : ValueTag.False);
     public static FieldValue Of(double value) => new(ValueTag.Double, Double: value);
-
-    public bool IsNumber => Tag is ValueTag.Int or ValueTag.Double;
-    public double AsDouble => Tag == ValueTag.Int ? Int : Double;
 }
 
 /// <summary>One named value of an event. Names are interned to small integers when stored.</summary>
