@@ -1,12 +1,13 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Fleet;
+using Fleetwatch.Simulator;
 
 namespace Fleetwatch.Hosting;
 
 /// <summary>One executable, several subcommands; <c>serve</c> is the default.</summary>
 public static class Cli
 {
-    private const string Usage = """
+    private static readonly string Usage = $"""
         fleetwatch — IoT device telemetry and fleet monitoring server
 
         Usage:
@@ -15,6 +16,7 @@ public static class Cli
                                                   file registers the simulator's devices and accepts its
                                                   keyless fleet requests
           fleetwatch import devices.csv [--project NAME|ID]   register devices from a file (again is harmless)
+        {SimulateCommand.Usage}
           fleetwatch keys create --role admin|ingest|read [--project NAME|ID] [--org NAME] [--name TEXT] [--server]
           fleetwatch keys list
           fleetwatch keys revoke PREFIX
@@ -46,6 +48,8 @@ public static class Cli
                 }
             case "import":
                 return await ImportCommand.RunAsync(rest);
+            case "simulate":
+                return await SimulateCommand.RunAsync(rest);
             case "keys":
                 return await KeysCommand.RunAsync(rest);
             case "version":
