@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Fleetwatch.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Auth;
@@ -20,9 +21,19 @@ public sealed class ApiKeyAuthenticator
     private readonly byte[]? _literalAdminKeyHash;
     private readonly ConcurrentDictionary<string, CachedKey> _cache = new(StringComparer.Ordinal);
 
-    public ApiKeyAuthenticator(IApiKeyStore store, IConfiguration configuration, IOptions<AuthOptions> options, TimeProvider time)
+    private readonly KeyUsageRecorder _usage;
+
+    public ApiKeyAuthenticator(IApiKeyStore store, KeyUsageRecorder usage, ChangeBus changes, IConfiguration configuration,
+        IOptions<AuthOptions> options, TimeProvider time)
     {
         _store = store;
+        _usage = usage;
+        // A revocation on any node drops the cached key everywhere at once, not after the cache time.
+        changes.Subscribe(ChangeBus.KeyTopic, (prefix, ct) =>
+        {
+            _cache.TryRemove(prefix, out _);
+            return Task.CompletedTask;
+        });
         _time = time;
         _ttlTicks = TimeSpan.FromSeconds(options.Value.CacheSeconds).Ticks;
         var literal = configuration["API_KEY"];
@@ -44,6 +55,7 @@ public sealed class ApiKeyAuthenticator
         var record = await FindAsync(presented[..dot], ct);
         if (record is null || record.RevokedMicros is not null || !ApiKeys.Matches(presented.AsSpan(dot + 1), record.SecretHash))
             return (null, AuthFailure.Invalid);
+        _usage.Touch(record.Prefix);
         return (new Caller(record.ProjectId, record.Role, record.Prefix), AuthFailure.None);
     }
 

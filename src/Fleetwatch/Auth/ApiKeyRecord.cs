@@ -21,4 +21,6 @@ public interface IApiKeyStore
     Task<ApiKeyRecord> InsertKeyAsync(NewApiKey key, CancellationToken ct);
     Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken ct);
     Task<bool> RevokeKeyAsync(string prefix, CancellationToken ct);
+    /// <summary>Moves each key's <c>last_used_at</c> forward (never back) to the given time.</summary>
+    Task RecordKeyUseAsync(IReadOnlyCollection<KeyValuePair<string, long>> lastUsedByPrefix, CancellationToken ct);
 }

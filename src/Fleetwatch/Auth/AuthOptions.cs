@@ -4,4 +4,10 @@ public sealed class AuthOptions
 {
     /// <summary>How long a verified key (or a miss) is trusted before the database is asked again.</summary>
     public int CacheSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// The original platform's open bootstrap: creating orgs, projects and keys needs no key at all. Only for
+    /// trusted networks; the start-up log warns while it is on.
+    /// </summary>
+    public bool OpenBootstrap { get; set; }
 }

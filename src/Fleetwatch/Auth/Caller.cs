@@ -6,6 +6,15 @@ public sealed record Caller(long? ProjectId, KeyRole Role, string KeyPrefix)
     public bool CanRead => Role is KeyRole.Read or KeyRole.Admin;
 
     public bool CanWrite => Role is KeyRole.Ingest or KeyRole.Admin;
+
+    /// <summary>The bootstrap key, <c>API_KEY</c>, or anyone when the open bootstrap is on: may create orgs and projects.</summary>
+    public bool IsServerAdmin => ProjectId is null && Role == KeyRole.Admin;
+
+    /// <summary>May manage the project (its devices and keys): a server administrator or an admin key of the project.</summary>
+    public bool CanAdminister(long projectId) => Role == KeyRole.Admin && CanSee(projectId);
+
+    /// <summary>Whether the project's resources exist for this caller at all; when not, they answer 404 (lists, []).</summary>
+    public bool CanSee(long projectId) => ProjectId is null || ProjectId == projectId;
 }
 
 public enum AuthFailure

@@ -28,7 +28,9 @@ public static class KeysCommand
             case "revoke" when args.Length > 1:
                 if (await keys.RevokeKeyAsync(args[1], CancellationToken.None))
                 {
-                    Console.WriteLine($"Revoked {args[1]}. Running servers stop accepting it within their key cache time (Auth:CacheSeconds, 5 s by default).");
+                    // Servers on PostgreSQL hear of it at once; a SQLite server within its key cache time.
+                    if (keys is IChangeTransport transport) await transport.SendAsync(ChangeBus.KeyTopic, args[1], CancellationToken.None);
+                    Console.WriteLine($"Revoked {args[1]}. Running servers stop accepting it at once on PostgreSQL, within Auth:CacheSeconds (5 s by default) on SQLite.");
                     return 0;
                 }
                 await Console.Error.WriteLineAsync($"No active key with prefix {args[1]}.");

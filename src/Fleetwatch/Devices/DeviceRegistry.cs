@@ -1,28 +1,43 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Fleetwatch.Ingest;
 using Fleetwatch.Storage;
 
 namespace Fleetwatch.Devices;
 
 /// <summary>
-/// Every device of every project, in memory: (project, external id) → device id and back. Loaded at start,
-/// extended after each commit that created devices, so handlers resolve devices without a query.
+/// Every device of every project, in memory: (project, external id) → device and back. Loaded at start,
+/// extended after each commit that created devices, and refreshed when any node announces a device change,
+/// so handlers resolve devices without a query.
 /// </summary>
 public sealed class DeviceRegistry : ICommitObserver
 {
     private readonly ConcurrentDictionary<(long ProjectId, string ExternalId), long> _ids = new();
     private readonly ConcurrentDictionary<long, DeviceRecord> _byId = new();
+    private readonly IDeviceStore _store;
+
+    public DeviceRegistry(IDeviceStore store, ChangeBus changes)
+    {
+        _store = store;
+        changes.Subscribe(ChangeBus.DeviceTopic, RefreshAsync);
+    }
+
+    /// <summary>Raised after a device was deleted, so the state kept per device can be dropped.</summary>
+    public event Action<DeviceRecord>? Removed;
 
     public int Count => _byId.Count;
 
-    public async Task LoadAsync(IDeviceStore store, CancellationToken ct)
+    public async Task LoadAsync(CancellationToken ct)
     {
-        foreach (var device in await store.LoadDevicesAsync(ct)) Add(device);
+        foreach (var device in await _store.LoadDevicesAsync(ct)) Add(device);
     }
 
     public bool TryGetId(long projectId, string externalId, out long deviceId) => _ids.TryGetValue((projectId, externalId), out deviceId);
 
     public DeviceRecord? Get(long deviceId) => _byId.GetValueOrDefault(deviceId);
+
+    /// <summary>The device if it belongs to <paramref name="projectId"/>; another project's device is as good as missing.</summary>
+    public DeviceRecord? Get(long projectId, long deviceId) => Get(deviceId) is { } device && device.ProjectId == projectId ? device : null;
 
     public IEnumerable<DeviceRecord> InProject(long projectId) =>
         _byId.Values.Where(d => d.ProjectId == projectId).OrderBy(d => d.ExternalId, StringComparer.Ordinal);
@@ -35,6 +50,23 @@ public sealed class DeviceRegistry : ICommitObserver
 
     public void OnCommitted(CommittedBatch batch)
     {
-        foreach (var device in batch.NewDevices) Add(new DeviceRecord(device.DeviceId, device.ProjectId, device.ExternalId));
+        if (batch.NewDevices.Length == 0) return;
+        var created = batch.Events.Length > 0 ? batch.Events[0].ReceivedMicros : Clock.NowMicros();
+        foreach (var device in batch.NewDevices)
+        {
+            // A device made through the platform API in the meantime keeps its name and tags.
+            if (!_byId.ContainsKey(device.DeviceId)) Add(new DeviceRecord(device.DeviceId, device.ProjectId, device.ExternalId, null, [], created));
+        }
+    }
+
+    private async Task RefreshAsync(string value, CancellationToken ct)
+    {
+        var id = long.Parse(value, CultureInfo.InvariantCulture);
+        if (await _store.FindDeviceAsync(id, ct) is { } device) Add(device);
+        else if (_byId.TryRemove(id, out var removed))
+        {
+            _ids.TryRemove((removed.ProjectId, removed.ExternalId), out _);
+            Removed?.Invoke(removed);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Fleetwatch.Devices;
 using Fleetwatch.Ingest;
 using Fleetwatch.Storage;
 
@@ -18,6 +19,8 @@ public sealed class FleetState : ICommitObserver
     private const long MicrosPerMinute = 60_000_000;
 
     private readonly ConcurrentDictionary<long, DeviceState> _devices = new();
+
+    public FleetState(DeviceRegistry devices) => devices.Removed += device => _devices.TryRemove(device.Id, out _);
 
     public void OnCommitted(CommittedBatch batch)
     {

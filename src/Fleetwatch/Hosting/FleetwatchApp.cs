@@ -4,6 +4,8 @@ using Fleetwatch.Fleet;
 using Fleetwatch.Ingest;
 using Fleetwatch.Status;
 using Fleetwatch.Storage;
+using Fleetwatch.Telemetry;
+using Fleetwatch.Tenants;
 
 namespace Fleetwatch.Hosting;
 
@@ -30,14 +32,19 @@ public static class FleetwatchApp
         builder.AddIngest();
         builder.AddStatus();
         builder.AddFleet();
+        builder.AddRateLimits();
 
         var app = builder.Build();
         await app.InitializeStorageAsync(ct);
         await app.InitializeFleetAsync(ct);
         app.UseFleetwatchErrors();
+        app.UseRateLimiter();
         app.MapHealth();
         app.MapStatus();
         app.MapFleet();
+        app.MapTenants();
+        app.MapDevices();
+        app.MapTelemetry();
         return app;
     }
 
@@ -45,6 +52,8 @@ public static class FleetwatchApp
     {
         builder.Services.AddOptions<AuthOptions>().BindConfiguration("Auth").ValidateOnStart();
         builder.Services.AddSingleton<ApiKeyAuthenticator>();
+        builder.Services.AddSingleton<KeyUsageRecorder>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<KeyUsageRecorder>());
         builder.Services.AddSingleton<Tenancy>();
     }
 

@@ -1,6 +1,9 @@
 using System.Text.Json.Serialization;
+using Fleetwatch.Devices;
 using Fleetwatch.Fleet;
 using Fleetwatch.Status;
+using Fleetwatch.Telemetry;
+using Fleetwatch.Tenants;
 
 namespace Fleetwatch.Hosting;
 
@@ -15,4 +18,14 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(DebugStatsResponse))]
 [JsonSerializable(typeof(FleetApi.RootResponse))]
 [JsonSerializable(typeof(FleetApi.DebugDevice[]))]
+[JsonSerializable(typeof(OrgResponse))]
+[JsonSerializable(typeof(OrgResponse[]))]
+[JsonSerializable(typeof(ProjectResponse))]
+[JsonSerializable(typeof(ProjectResponse[]))]
+[JsonSerializable(typeof(CreatedKeyResponse))]
+[JsonSerializable(typeof(KeyResponse[]))]
+[JsonSerializable(typeof(DeviceResponse))]
+[JsonSerializable(typeof(DeviceResponse[]))]
+[JsonSerializable(typeof(DeviceTagsResponse))]
+[JsonSerializable(typeof(TelemetryApi.Accepted))]
 public sealed partial class FleetwatchJsonContext : JsonSerializerContext;

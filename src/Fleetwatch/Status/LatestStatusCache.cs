@@ -20,6 +20,9 @@ public sealed class LatestStatusCache : ICommitObserver
 {
     private readonly ConcurrentDictionary<long, ProjectStatuses> _projects = new();
 
+    public LatestStatusCache(DeviceRegistry devices) =>
+        devices.Removed += device => { if (_projects.TryGetValue(device.ProjectId, out var project)) project.Remove(device.Id); };
+
     public async Task LoadAsync(IStatusStore store, DeviceRegistry devices, MetricDictionary metrics, CancellationToken ct)
     {
         foreach (var e in await store.LoadLatestStatusesAsync(metrics, ct))
@@ -71,6 +74,14 @@ public sealed class LatestStatusCache : ICommitObserver
                     return;
                 _byDevice[status.DeviceId] = status;
                 _sorted = null;
+            }
+        }
+
+        public void Remove(long deviceId)
+        {
+            lock (_lock)
+            {
+                if (_byDevice.Remove(deviceId)) _sorted = null;
             }
         }
 

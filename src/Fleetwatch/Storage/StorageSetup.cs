@@ -2,6 +2,8 @@ using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Ingest;
 using Fleetwatch.Status;
+using Fleetwatch.Telemetry;
+using Fleetwatch.Tenants;
 using Fleetwatch.Storage.Postgres;
 
 namespace Fleetwatch.Storage;
@@ -18,10 +20,14 @@ public static partial class StorageSetup
         builder.Services.AddSingleton(s => (IDeviceStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton(s => (IStatusStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton(s => (IEventBatchStore)s.GetRequiredService<IDatabase>());
+        builder.Services.AddSingleton(s => (ITenantStore)s.GetRequiredService<IDatabase>());
+        builder.Services.AddSingleton(s => (ITelemetryStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton<MetricDictionary>();
+        builder.Services.AddSingleton<ChangeBus>();
         if (target.IsPostgres)
         {
             builder.Services.AddSingleton(s => (PostgresStore)s.GetRequiredService<IDatabase>());
+            builder.Services.AddSingleton<IChangeTransport>(s => s.GetRequiredService<PostgresStore>());
             builder.Services.AddHostedService<PostgresEventFeed>();
         }
         return builder;
@@ -47,7 +53,7 @@ public static partial class StorageSetup
         var metrics = services.GetRequiredService<MetricDictionary>();
         await database.LoadMetricsAsync(metrics, ct);
         var devices = services.GetRequiredService<DeviceRegistry>();
-        await devices.LoadAsync(services.GetRequiredService<IDeviceStore>(), ct);
+        await devices.LoadAsync(ct);
         await services.GetRequiredService<LatestStatusCache>().LoadAsync(services.GetRequiredService<IStatusStore>(), devices, metrics, ct);
         Log.Loaded(logger, devices.Count);
     }

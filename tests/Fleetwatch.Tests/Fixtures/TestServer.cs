@@ -38,6 +38,8 @@ public sealed class TestServer : IAsyncDisposable
             "--API_KEY", AdminKey,
             "--Logging:LogLevel:Default", "Warning",
             "--Logging:LogLevel:Microsoft.AspNetCore", "Error",
+            // Tests send far more than the platform's per-key limits; RateLimitTests turns them back on.
+            "--RateLimits:Enabled", "false",
             .. settings,
         ];
         var app = await FleetwatchApp.BuildAsync(args);
@@ -83,6 +85,12 @@ public static class HttpExtensions
 
     public static Task<HttpResponseMessage> PostJsonAsync<T>(this HttpClient client, string url, T body, string? key) =>
         client.SendAsync(new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body) }.WithKey(key));
+
+    public static Task<HttpResponseMessage> SendJsonAsync<T>(this HttpClient client, HttpMethod method, string url, T body, string? key) =>
+        client.SendAsync(new HttpRequestMessage(method, url) { Content = JsonContent.Create(body) }.WithKey(key));
+
+    public static Task<HttpResponseMessage> DeleteAsync(this HttpClient client, string url, string? key) =>
+        client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, url).WithKey(key));
 
     public static Task<HttpResponseMessage> PostRawAsync(this HttpClient client, string url, string body, string? key, string contentType = "application/json") =>
         client.SendAsync(new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, System.Text.Encoding.UTF8, contentType) }.WithKey(key));

@@ -10,9 +10,11 @@ namespace Fleetwatch.Storage.Postgres;
 /// batches. A node's ids come in blocks of its own (EventIdBlocks), so a range holds one node's batch and nothing else.
 /// </summary>
 public sealed partial class PostgresEventFeed(PostgresStore store, MetricDictionary metrics, IEnumerable<ICommitObserver> observers,
-    ILogger<PostgresEventFeed> logger) : BackgroundService
+    ChangeBus changes, ILogger<PostgresEventFeed> logger) : BackgroundService
 {
     public const string Channel = "fleetwatch_events";
+    /// <summary>Device and key changes, as "node|topic:value" (see <see cref="ChangeBus"/>).</summary>
+    public const string ChangesChannel = "fleetwatch_changes";
 
     private readonly ICommitObserver[] _observers = [.. observers];
 
@@ -37,17 +39,29 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
     private async Task ListenAsync(CancellationToken ct)
     {
         await using var connection = await store.DataSource.OpenConnectionAsync(ct);
-        var pending = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true });
-        connection.Notification += (_, e) => pending.Writer.TryWrite(e.Payload);
-        await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+        var pending = System.Threading.Channels.Channel.CreateUnbounded<(string Channel, string Payload)>(new() { SingleReader = true });
+        connection.Notification += (_, e) => pending.Writer.TryWrite((e.Channel, e.Payload));
+        await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {ChangesChannel}", connection))
         {
             await listen.ExecuteNonQueryAsync(ct);
         }
         while (true)
         {
             await connection.WaitAsync(ct);
-            while (pending.Reader.TryRead(out var payload)) await ApplyAsync(payload, ct);
+            while (pending.Reader.TryRead(out var notice))
+            {
+                if (notice.Channel == ChangesChannel) await ApplyChangeAsync(notice.Payload, ct);
+                else await ApplyAsync(notice.Payload, ct);
+            }
         }
+    }
+
+    private async Task ApplyChangeAsync(string payload, CancellationToken ct)
+    {
+        var bar = payload.IndexOf('|');
+        var colon = payload.IndexOf(':', bar + 1);
+        if (bar < 0 || colon < 0 || payload.AsSpan(0, bar).SequenceEqual(store.NodeId)) return;
+        await changes.DeliverAsync(payload[(bar + 1)..colon], payload[(colon + 1)..], ct);
     }
 
     private async Task ApplyAsync(string payload, CancellationToken ct)

@@ -66,5 +66,10 @@ internal static class PostgresSchema
             name text PRIMARY KEY,
             value bigint NOT NULL);
         """,
+        // 2: the platform API's device name and tags (a JSON array of strings, sorted).
+        """
+        ALTER TABLE devices ADD COLUMN name text;
+        ALTER TABLE devices ADD COLUMN tags text NOT NULL DEFAULT '[]';
+        """,
     ];
 }

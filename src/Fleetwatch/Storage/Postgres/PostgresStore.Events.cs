@@ -58,6 +58,15 @@ public sealed partial class PostgresStore
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Tells the other nodes that a device or key changed (see <see cref="ChangeBus"/>).</summary>
+    public async Task SendAsync(string topic, string value, CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT pg_notify($1, $2)");
+        command.Parameters.Add(new NpgsqlParameter { Value = PostgresEventFeed.ChangesChannel });
+        command.Parameters.Add(new NpgsqlParameter { Value = $"{NodeId}|{topic}:{value}" });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Events another node committed, with their devices, shaped as a batch for this node's observers.</summary>
     public async Task<CommittedBatch> ReadCommittedAsync(long minId, long maxId, MetricDictionary metrics, CancellationToken ct)
     {

@@ -7,7 +7,7 @@ using Npgsql;
 namespace Fleetwatch.Storage.Postgres;
 
 /// <summary>The engine for several stateless nodes sharing one PostgreSQL.</summary>
-public sealed partial class PostgresStore : IDatabase, IApiKeyStore, IDeviceStore, IStatusStore, IEventBatchStore
+public sealed partial class PostgresStore : IDatabase, IApiKeyStore, IDeviceStore, IStatusStore, IEventBatchStore, IChangeTransport
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly EventIdBlocks _idBlocks = new();
@@ -94,15 +94,6 @@ public sealed partial class PostgresStore : IDatabase, IApiKeyStore, IDeviceStor
             ? await ScalarAsync(connection, "SELECT id FROM projects WHERE id = $1", ct, parsed)
             : await ScalarAsync(connection, "SELECT MIN(id) FROM projects WHERE name = $1", ct, nameOrId);
         return id as long?;
-    }
-
-    public async Task<IReadOnlyList<DeviceRecord>> LoadDevicesAsync(CancellationToken ct)
-    {
-        await using var command = _dataSource.CreateCommand("SELECT id, project_id, external_id FROM devices");
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var devices = new List<DeviceRecord>();
-        while (await reader.ReadAsync(ct)) devices.Add(new DeviceRecord(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2)));
-        return devices;
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();

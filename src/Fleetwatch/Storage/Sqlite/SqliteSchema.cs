@@ -60,5 +60,10 @@ internal static class SqliteSchema
             value INTEGER NOT NULL);
         INSERT INTO settings (name, value) VALUES ('next_event_id', 1);
         """,
+        // 2: the platform API's device name and tags (a JSON array of strings, sorted).
+        """
+        ALTER TABLE devices ADD COLUMN name TEXT;
+        ALTER TABLE devices ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+        """,
     ];
 }

@@ -43,6 +43,22 @@ public sealed partial class SqliteStore
         return Task.FromResult(command.ExecuteNonQuery() == 1);
     }
 
+    public Task RecordKeyUseAsync(IReadOnlyCollection<KeyValuePair<string, long>> lastUsedByPrefix, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false);
+        using var command = Command(connection, tx,
+            "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), $t) WHERE prefix = $p", [("$t", 0L), ("$p", "")]);
+        foreach (var (prefix, micros) in lastUsedByPrefix)
+        {
+            command.Parameters["$t"].Value = micros;
+            command.Parameters["$p"].Value = prefix;
+            command.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return Task.CompletedTask;
+    }
+
     private static long InsertKey(SqliteConnection connection, SqliteTransaction? tx, NewApiKey key, long now) =>
         (long)Scalar(connection, tx,
             "INSERT INTO api_keys (prefix, secret_hash, project_id, role, name, created_at) VALUES ($p, $h, $proj, $r, $n, $t) RETURNING id",

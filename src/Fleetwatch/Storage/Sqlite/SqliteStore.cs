@@ -118,17 +118,6 @@ public sealed partial class SqliteStore : IDatabase, IApiKeyStore, IDeviceStore,
         return Task.FromResult(id is long found ? found : (long?)null);
     }
 
-    public Task<IReadOnlyList<DeviceRecord>> LoadDevicesAsync(CancellationToken ct)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, project_id, external_id FROM devices";
-        using var reader = command.ExecuteReader();
-        var devices = new List<DeviceRecord>();
-        while (reader.Read()) devices.Add(new DeviceRecord(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2)));
-        return Task.FromResult<IReadOnlyList<DeviceRecord>>(devices);
-    }
-
     public ValueTask DisposeAsync()
     {
         _writer?.Dispose();

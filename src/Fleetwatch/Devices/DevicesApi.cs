@@ -1,0 +1,110 @@
+using Fleetwatch.Auth;
+using Fleetwatch.Hosting;
+using Fleetwatch.Storage;
+using Fleetwatch.Tenants;
+
+namespace Fleetwatch.Devices;
+
+/// <summary>
+/// The platform API's device registry (CONTRACTS.md §3): devices with names and tags, under a project.
+/// Devices made here post statuses and heartbeats like any other, and vice versa.
+/// </summary>
+public static class DevicesApi
+{
+    private const int MaxExternalIdLength = 128, MaxNameLength = 200;
+
+    public static RouteGroupBuilder MapDevices(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/projects/{project_id:long}/devices").RequireApiKey(AuthStyle.Platform);
+        group.MapPost("", CreateDevice).RequireRateLimiting(RateLimits.Devices);
+        group.MapGet("", ListDevices);
+        group.MapGet("/{device_id:long}", GetDevice);
+        group.MapDelete("/{device_id:long}", DeleteDevice);
+        // PATCH replaces the tags, POST adds to them, DELETE removes the given ones.
+        (string Method, Func<string[], string[], string[]> Change)[] tagChanges =
+        [
+            (HttpMethods.Patch, (_, given) => given),
+            (HttpMethods.Post, (current, given) => [.. current, .. given]),
+            (HttpMethods.Delete, (current, given) => [.. current.Except(given, StringComparer.Ordinal)]),
+        ];
+        foreach (var (method, change) in tagChanges)
+        {
+            group.MapMethods("/{device_id:long}/tags", [method],
+                (long project_id, long device_id, HttpContext http, IDeviceStore store, DeviceRegistry devices, ChangeBus changes) =>
+                    ChangeTagsAsync(project_id, device_id, http, store, devices, changes, change));
+        }
+        return group;
+    }
+
+    private static async Task<IResult> CreateDevice(long project_id, HttpContext http, ITenantStore tenants, IDeviceStore store, DeviceRegistry devices, ChangeBus changes)
+    {
+        if (await TenantsApi.FindProjectAsync(http, project_id, tenants) is null) return Problems.NotFound("project not found");
+        if (!http.GetCaller().CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Registering a device needs an admin key of the project");
+        var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request);
+        if (problem is not null) return problem;
+        using (document)
+        {
+            Dictionary<string, string[]>? errors = null;
+            var body = document!.RootElement;
+            var externalId = JsonRequest.Text(body, "external_id", MaxExternalIdLength, required: true, ref errors);
+            if (externalId is not null && externalId.Any(char.IsControl)) ValidationErrors.Add(ref errors, "external_id", "must not contain control characters");
+            var name = JsonRequest.Text(body, "name", MaxNameLength, required: false, ref errors);
+            var tags = JsonRequest.TextArray(body, "tags", DeviceTags.MaxTags, DeviceTags.MaxLength, required: false, ref errors) ?? [];
+            if (errors is not null) return Problems.Validation(errors);
+
+            var device = await store.CreateDeviceAsync(project_id, externalId!, name ?? externalId!, DeviceTags.Normalize(tags), http.RequestAborted);
+            if (device is null) return Problems.BadRequest("external_id must be unique within the project");
+            devices.Add(device);
+            await changes.PublishAsync(ChangeBus.DeviceTopic, device.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), http.RequestAborted);
+            return TypedResults.Created($"/projects/{project_id}/devices/{device.Id}", DeviceResponse.From(device));
+        }
+    }
+
+    private static IResult ListDevices(long project_id, string? tag, HttpContext http, DeviceRegistry devices)
+    {
+        var caller = http.GetCaller();
+        if (!caller.CanSee(project_id)) return TypedResults.Ok(Array.Empty<DeviceResponse>());
+        if (!caller.CanRead) return Problems.Of(StatusCodes.Status403Forbidden, "This API key's role may not read devices");
+        var listed = devices.InProject(project_id).Where(d => tag is null || d.HasTag(tag)).OrderBy(d => d.Id);
+        return TypedResults.Ok(listed.Select(DeviceResponse.From).ToArray());
+    }
+
+    private static IResult GetDevice(long project_id, long device_id, HttpContext http, DeviceRegistry devices)
+    {
+        var caller = http.GetCaller();
+        if (!caller.CanSee(project_id) || devices.Get(project_id, device_id) is not { } device) return Problems.NotFound("device not found");
+        return caller.CanRead ? TypedResults.Ok(DeviceResponse.From(device)) : Problems.Of(StatusCodes.Status403Forbidden, "This API key's role may not read devices");
+    }
+
+    private static async Task<IResult> DeleteDevice(long project_id, long device_id, HttpContext http, IDeviceStore store, DeviceRegistry devices, ChangeBus changes)
+    {
+        var caller = http.GetCaller();
+        if (!caller.CanSee(project_id) || devices.Get(project_id, device_id) is null) return Problems.NotFound("device not found");
+        if (!caller.CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Deleting a device needs an admin key of the project");
+        await store.DeleteDeviceAsync(device_id, http.RequestAborted);
+        await changes.PublishAsync(ChangeBus.DeviceTopic, device_id.ToString(System.Globalization.CultureInfo.InvariantCulture), http.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ChangeTagsAsync(long project_id, long device_id, HttpContext http, IDeviceStore store, DeviceRegistry devices,
+        ChangeBus changes, Func<string[], string[], string[]> change)
+    {
+        var caller = http.GetCaller();
+        if (!caller.CanSee(project_id) || devices.Get(project_id, device_id) is not { } device) return Problems.NotFound("device not found");
+        if (!caller.CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Changing tags needs an admin key of the project");
+        var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request);
+        if (problem is not null) return problem;
+        using (document)
+        {
+            Dictionary<string, string[]>? errors = null;
+            var given = JsonRequest.TextArray(document!.RootElement, "tags", DeviceTags.MaxTags, DeviceTags.MaxLength, required: true, ref errors);
+            if (errors is not null) return Problems.Validation(errors);
+            var tags = DeviceTags.Normalize(change(device.Tags, given!));
+            if (tags.Length > DeviceTags.MaxTags) return Problems.Validation("tags", $"a device may have at most {DeviceTags.MaxTags} tags");
+            if (!await store.SetTagsAsync(device_id, tags, http.RequestAborted)) return Problems.NotFound("device not found");
+            devices.Add(device with { Tags = tags });
+            await changes.PublishAsync(ChangeBus.DeviceTopic, device_id.ToString(System.Globalization.CultureInfo.InvariantCulture), http.RequestAborted);
+            return TypedResults.Ok(new DeviceTagsResponse(device_id, tags));
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Fleetwatch.Devices;
+using Microsoft.Data.Sqlite;
+
+namespace Fleetwatch.Storage.Sqlite;
+
+public sealed partial class SqliteStore
+{
+    private const string DeviceColumns = "id, project_id, external_id, name, tags, created_at";
+
+    public Task<IReadOnlyList<DeviceRecord>> LoadDevicesAsync(CancellationToken ct)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, $"SELECT {DeviceColumns} FROM devices", []);
+        return Task.FromResult<IReadOnlyList<DeviceRecord>>(ReadDevices(command));
+    }
+
+    public Task<DeviceRecord?> FindDeviceAsync(long deviceId, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, $"SELECT {DeviceColumns} FROM devices WHERE id = $id", [("$id", deviceId)]);
+        return Task.FromResult(ReadDevices(command).FirstOrDefault());
+    }
+
+    public Task<IReadOnlyList<DeviceRecord>> EnsureDevicesAsync(long projectId, IReadOnlyList<string> externalIds, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false);
+        using var insert = Command(connection, tx, "INSERT INTO devices (project_id, external_id, created_at) VALUES ($p, $e, $t) ON CONFLICT DO NOTHING",
+            [("$p", projectId), ("$e", ""), ("$t", Clock.NowMicros())]);
+        foreach (var id in externalIds)
+        {
+            insert.Parameters["$e"].Value = id;
+            insert.ExecuteNonQuery();
+        }
+        tx.Commit();
+        var wanted = externalIds.ToHashSet(StringComparer.Ordinal);
+        using var select = Command(connection, null, $"SELECT {DeviceColumns} FROM devices WHERE project_id = $p", [("$p", projectId)]);
+        return Task.FromResult<IReadOnlyList<DeviceRecord>>([.. ReadDevices(select).Where(d => wanted.Contains(d.ExternalId))]);
+    }
+
+    public Task<DeviceRecord?> CreateDeviceAsync(long projectId, string externalId, string name, string[] tags, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, $"""
+            INSERT INTO devices (project_id, external_id, name, tags, created_at) VALUES ($p, $e, $n, $tags, $t)
+            ON CONFLICT (project_id, external_id) DO NOTHING RETURNING {DeviceColumns}
+            """, [("$p", projectId), ("$e", externalId), ("$n", name), ("$tags", DeviceTags.ToJson(tags)), ("$t", Clock.NowMicros())]);
+        return Task.FromResult(ReadDevices(command).FirstOrDefault());
+    }
+
+    public Task<bool> SetTagsAsync(long deviceId, string[] tags, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, "UPDATE devices SET tags = $tags WHERE id = $id", [("$tags", DeviceTags.ToJson(tags)), ("$id", deviceId)]);
+        return Task.FromResult(command.ExecuteNonQuery() == 1);
+    }
+
+    public Task<bool> DeleteDeviceAsync(long deviceId, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false);
+        Execute(connection, tx, "DELETE FROM events WHERE device_id = $id", ("$id", deviceId));
+        Execute(connection, tx, "DELETE FROM latest_status WHERE device_id = $id", ("$id", deviceId));
+        using var delete = Command(connection, tx, "DELETE FROM devices WHERE id = $id", [("$id", deviceId)]);
+        var deleted = delete.ExecuteNonQuery() == 1;
+        tx.Commit();
+        return Task.FromResult(deleted);
+    }
+
+    private static List<DeviceRecord> ReadDevices(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var devices = new List<DeviceRecord>();
+        while (reader.Read())
+        {
+            devices.Add(new DeviceRecord(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), DeviceTags.FromJson(reader.GetString(4)), reader.GetInt64(5)));
+        }
+        return devices;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Fleetwatch.Hosting;
+using Fleetwatch.Storage;
+
+namespace Fleetwatch.Telemetry;
+
+/// <summary>
+/// Events as the telemetry API shows them: <c>{id, device_id, ts, kind, payload}</c>, the payload being the
+/// event's fields as one JSON object whatever API stored it (a status's battery_level, an upload time, a
+/// measurement's free-form data). Written directly, since payloads have no fixed shape.
+/// </summary>
+public sealed class EventJson(IReadOnlyList<StoredEvent> events, bool single) : IResult
+{
+    public static string KindName(EventKind kind) => kind switch
+    {
+        EventKind.Status => "status",
+        EventKind.Heartbeat => "heartbeat",
+        EventKind.UploadStat => "upload_stat",
+        _ => "measurement",
+    };
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.StatusCode = StatusCodes.Status200OK;
+        httpContext.Response.ContentType = "application/json; charset=utf-8";
+        await using var json = new Utf8JsonWriter(httpContext.Response.BodyWriter);
+        if (single)
+        {
+            Write(json, events[0]);
+        }
+        else
+        {
+            json.WriteStartArray();
+            foreach (var e in events) Write(json, e);
+            json.WriteEndArray();
+        }
+        await json.FlushAsync(httpContext.RequestAborted);
+    }
+
+    public static void Write(Utf8JsonWriter json, StoredEvent e)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("id", e.Id);
+        json.WriteNumber("device_id", e.DeviceId);
+        json.WriteString("ts", Timestamps.Format(e.TsMicros));
+        json.WriteString("kind", KindName(e.Kind));
+        json.WriteStartObject("payload");
+        foreach (var field in e.Fields)
+        {
+            json.WritePropertyName(field.Name);
+            WriteValue(json, field.Value);
+        }
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WriteValue(Utf8JsonWriter json, FieldValue value)
+    {
+        switch (value.Tag)
+        {
+            case ValueTag.Null: json.WriteNullValue(); break;
+            case ValueTag.True: json.WriteBooleanValue(true); break;
+            case ValueTag.False: json.WriteBooleanValue(false); break;
+            case ValueTag.Int: json.WriteNumberValue(value.Int); break;
+            case ValueTag.Double: json.WriteNumberValue(value.Double); break;
+            case ValueTag.Text: json.WriteStringValue(value.Text); break;
+            default: json.WriteRawValue(value.Text!, skipInputValidation: true); break;
+        }
+    }
+}

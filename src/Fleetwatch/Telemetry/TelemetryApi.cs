@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Fleetwatch.Auth;
+using Fleetwatch.Devices;
+using Fleetwatch.Hosting;
+using Fleetwatch.Ingest;
+using Fleetwatch.Storage;
+
+namespace Fleetwatch.Telemetry;
+
+/// <summary>
+/// The platform API's telemetry (CONTRACTS.md §3): batches of timestamped events in, a device's events out.
+/// Every kind of event of the device shows here — a status posted on /status, heartbeats, upload stats —
+/// since all are rows of the one event store.
+/// </summary>
+public static class TelemetryApi
+{
+    // 5,000 events with a few metrics each fit easily; the limit stops a runaway client, not a real batch.
+    private const int MaxBodyBytes = 8 * 1024 * 1024;
+    private const int DefaultLimit = 100, MaxLimit = 1000;
+
+    public sealed record Accepted(int Queued, long DeviceId);
+
+    public static RouteGroupBuilder MapTelemetry(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/telemetry").RequireApiKey(AuthStyle.Platform);
+        group.MapPost("", PostBatch).RequireWriteRole().RequireRateLimiting(RateLimits.Telemetry);
+        group.MapGet("/devices/{device_id:long}/telemetry", (long device_id, string? limit, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics) =>
+            ListAsync(device_id, long.MinValue, limit, http, devices, store, metrics)).RequireReadRole();
+        group.MapGet("/devices/{device_id:long}/telemetry/since", (long device_id, string? since_ts, string? limit, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics) =>
+            since_ts is null || !double.TryParse(since_ts, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var since) || !double.IsFinite(since)
+                ? Task.FromResult<IResult>(Problems.Validation("since_ts", "is required: Unix seconds, such as 1718359200"))
+                : ListAsync(device_id, (long)Math.Clamp(Math.Ceiling(since * 1e6), long.MinValue / 2, long.MaxValue / 2), limit, http, devices, store, metrics)).RequireReadRole();
+        group.MapGet("/devices/{device_id:long}/telemetry/latest", GetLatest).RequireReadRole();
+        return group;
+    }
+
+    private static async Task<IResult> PostBatch(HttpContext http, IngestWriter writer, DeviceRegistry devices, Tenancy tenancy)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBodyBytes);
+        if (problem is not null) return problem;
+        string? externalId;
+        List<TelemetryEvent>? events;
+        using (body)
+        {
+            try
+            {
+                (externalId, events, problem) = TelemetryBatch.Parse(body.Span);
+            }
+            catch (JsonException e)
+            {
+                return JsonBody.Malformed(e);
+            }
+        }
+        if (problem is not null) return problem;
+
+        var projectId = tenancy.ProjectOf(http.GetCaller());
+        if (!devices.TryGetId(projectId, externalId!, out var deviceId)) return Problems.NotFound("device not found");
+        var drafts = new EventDraft[events!.Count];
+        for (var i = 0; i < drafts.Length; i++)
+        {
+            drafts[i] = new EventDraft
+            {
+                ProjectId = projectId,
+                ExternalId = externalId!,
+                DeviceId = deviceId,
+                Kind = EventKind.Measurement,
+                TsMicros = events[i].TsMicros,
+                Fields = events[i].Fields,
+            };
+        }
+        // Answered only once committed: a 202 from Fleetwatch means durable, not merely queued.
+        await writer.WriteAsync(drafts, http.RequestAborted);
+        return TypedResults.Json(new Accepted(drafts.Length, deviceId), FleetwatchJsonContext.Default.Accepted, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> ListAsync(long deviceId, long fromMicros, string? limitText, HttpContext http, DeviceRegistry devices,
+        ITelemetryStore store, MetricDictionary metrics)
+    {
+        if (Visible(http, devices, deviceId) is null) return Problems.NotFound("device not found");
+        var limit = DefaultLimit;
+        if (limitText is not null && (!int.TryParse(limitText, out limit) || limit is < 1 or > MaxLimit))
+            return Problems.Validation("limit", $"must be a whole number from 1 to {MaxLimit}");
+        return new EventJson(await store.RecentEventsAsync(deviceId, fromMicros, limit, metrics, http.RequestAborted), single: false);
+    }
+
+    private static async Task<IResult> GetLatest(long device_id, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics)
+    {
+        if (Visible(http, devices, device_id) is null) return Problems.NotFound("device not found");
+        var latest = await store.RecentEventsAsync(device_id, long.MinValue, 1, metrics, http.RequestAborted);
+        return latest.Count == 0 ? Problems.NotFound("no telemetry for this device") : new EventJson(latest, single: true);
+    }
+
+    /// <summary>The device, when the caller's key may see its project; another project's device does not exist for it.</summary>
+    private static DeviceRecord? Visible(HttpContext http, DeviceRegistry devices, long deviceId) =>
+        devices.Get(deviceId) is { } device && http.GetCaller().CanSee(device.ProjectId) ? device : null;
+}
