@@ -12,7 +12,12 @@ public sealed partial class KeyUsageRecorder(IApiKeyStore store, TimeProvider ti
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(30);
     private ConcurrentDictionary<string, long> _pending = new(StringComparer.Ordinal);
 
-    public void Touch(string prefix) => _pending[prefix] = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+    public void Touch(string prefix)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+        // To the second is precise enough, and spares the ingest path a dictionary write per request.
+        if (!_pending.TryGetValue(prefix, out var last) || now - last >= 1_000_000) _pending[prefix] = now;
+    }
 
     /// <summary>The later of the stored time and a use not yet written.</summary>
     public long? LastUsed(string prefix, long? storedMicros) =>

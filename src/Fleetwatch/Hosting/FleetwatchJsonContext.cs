@@ -14,6 +14,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(AtRiskResponse))]
 [JsonSerializable(typeof(HistoryResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(DbHealthResponse))]
 [JsonSerializable(typeof(FleetStatsResponse))]
 [JsonSerializable(typeof(DebugStatsResponse))]
 [JsonSerializable(typeof(FleetApi.RootResponse))]

@@ -4,6 +4,9 @@ namespace Fleetwatch.Hosting;
 
 public sealed record HealthResponse(string Status, string Database, string Timestamp, string Version, string Engine);
 
+/// <summary>The platform API's database probe: <c>{"db":"ok"}</c>, or <c>"unavailable"</c> with 503.</summary>
+public sealed record DbHealthResponse(string Db);
+
 /// <summary><c>GET /health</c>, shared by the device-status and platform APIs (CONTRACTS.md §1): no key needed.</summary>
 public static class HealthApi
 {
@@ -13,13 +16,23 @@ public static class HealthApi
     {
         routes.MapGet("/health", async (IDatabase database, CancellationToken ct) =>
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            var up = await database.PingAsync(timeout.Token);
+            var up = await PingAsync(database, ct);
             var body = new HealthResponse(up ? "ok" : "degraded", up ? "connected" : "disconnected",
                 Timestamps.Format(Clock.NowMicros()), Version, database.Engine);
             return TypedResults.Json(body, FleetwatchJsonContext.Default.HealthResponse, statusCode: up ? 200 : 503);
         });
+        routes.MapGet("/health/db", async (IDatabase database, CancellationToken ct) =>
+        {
+            var up = await PingAsync(database, ct);
+            return TypedResults.Json(new DbHealthResponse(up ? "ok" : "unavailable"), FleetwatchJsonContext.Default.DbHealthResponse, statusCode: up ? 200 : 503);
+        });
         return routes;
+    }
+
+    private static async Task<bool> PingAsync(IDatabase database, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        return await database.PingAsync(timeout.Token);
     }
 }

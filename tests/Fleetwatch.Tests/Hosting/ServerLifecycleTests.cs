@@ -85,6 +85,7 @@ public abstract class ServerLifecycleTests(Backend backend)
         Assert.Equal(backend.Name, body.Str("engine"));
         Assert.False(string.IsNullOrEmpty(body.Str("version")));
         Assert.EndsWith("Z", body.Str("timestamp"));
+        Assert.Equal("ok", (await (await server.Client.GetAsync("/health/db", key: null)).ReadJsonAsync()).Str("db"));
     }
 
     [Fact]
@@ -137,6 +138,9 @@ public sealed class PostgresServerLifecycleTests() : ServerLifecycleTests(new Po
         var body = await response.ReadJsonAsync();
         Assert.Equal("degraded", body.Str("status"));
         Assert.Equal("disconnected", body.Str("database"));
+        var db = await server.Client.GetAsync("/health/db", key: null);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, db.StatusCode);
+        Assert.Equal("unavailable", (await db.ReadJsonAsync()).Str("db"));
     }
 
     [Fact]
