@@ -56,7 +56,7 @@ public sealed class ApiKeyAuthenticator
         if (record is null || record.RevokedMicros is not null || !ApiKeys.Matches(presented.AsSpan(dot + 1), record.SecretHash))
             return (null, AuthFailure.Invalid);
         _usage.Touch(record.Prefix);
-        return (new Caller(record.ProjectId, record.Role, record.Prefix), AuthFailure.None);
+        return (new Caller(record.ProjectId, record.Role, record.Prefix, record.DeviceId), AuthFailure.None);
     }
 
     private async ValueTask<ApiKeyRecord?> FindAsync(string prefix, CancellationToken ct)

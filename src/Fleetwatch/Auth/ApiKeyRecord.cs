@@ -10,10 +10,11 @@ public enum KeyRole
 /// <summary>A stored key: never the secret, only its SHA-256. A null project makes it a server administrator key.</summary>
 public sealed record ApiKeyRecord(
     long Id, string Prefix, byte[] SecretHash, long? ProjectId, KeyRole Role, string? Name,
-    long CreatedMicros, long? LastUsedMicros, long? RevokedMicros);
+    long CreatedMicros, long? LastUsedMicros, long? RevokedMicros, long? DeviceId = null);
 
 /// <summary>A key as generated: the plaintext is shown once and never stored.</summary>
-public sealed record NewApiKey(string Plaintext, string Prefix, byte[] SecretHash, long? ProjectId, KeyRole Role, string? Name);
+/// <param name="DeviceId">Set for a device's own key (telemetry backend): it may write that device's data only.</param>
+public sealed record NewApiKey(string Plaintext, string Prefix, byte[] SecretHash, long? ProjectId, KeyRole Role, string? Name, long? DeviceId = null);
 
 public interface IApiKeyStore
 {

@@ -13,11 +13,11 @@ public static class ApiKeys
 {
     public const int PrefixLength = 8;
 
-    public static NewApiKey Generate(long? projectId, KeyRole role, string? name)
+    public static NewApiKey Generate(long? projectId, KeyRole role, string? name, long? deviceId = null)
     {
         var prefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(PrefixLength / 2));
         var secret = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        return new NewApiKey($"{prefix}.{secret}", prefix, SHA256.HashData(Encoding.UTF8.GetBytes(secret)), projectId, role, name);
+        return new NewApiKey($"{prefix}.{secret}", prefix, SHA256.HashData(Encoding.UTF8.GetBytes(secret)), projectId, role, name, deviceId);
     }
 
     /// <summary>Compares the SHA-256 of <paramref name="secret"/> with a stored hash in constant time, allocating nothing for usual key sizes.</summary>

@@ -1,8 +1,14 @@
 namespace Fleetwatch.Auth;
 
 /// <summary>Who made a request. A null project is a server administrator (the bootstrap key or <c>API_KEY</c>).</summary>
-public sealed record Caller(long? ProjectId, KeyRole Role, string KeyPrefix)
+/// <param name="DeviceId">Set for a device's own key: it writes that device's data and nothing else.</param>
+public sealed record Caller(long? ProjectId, KeyRole Role, string KeyPrefix, long? DeviceId = null)
 {
+    /// <summary>Whether this caller may write events of the device (0: a device not created yet).</summary>
+    public const string OtherDeviceDetail = "This device key may write only its own device's data";
+
+    public bool MayWriteTo(long deviceId) => CanWrite && (DeviceId is null || DeviceId == deviceId);
+
     public bool CanRead => Role is KeyRole.Read or KeyRole.Admin;
 
     public bool CanWrite => Role is KeyRole.Ingest or KeyRole.Admin;

@@ -1,8 +1,14 @@
 namespace Fleetwatch.Devices;
 
-/// <summary>A device of a project. <see cref="Name"/> is null for devices created implicitly by a status or heartbeat.</summary>
-public sealed record DeviceRecord(long Id, long ProjectId, string ExternalId, string? Name, string[] Tags, long CreatedMicros)
+/// <summary>
+/// A device of a project. <see cref="Name"/> is null for devices created implicitly by a status or heartbeat.
+/// <see cref="LastSeenMicros"/> is as last written to the database; <see cref="DeviceActivity"/> has the live value.
+/// </summary>
+public sealed record DeviceRecord(long Id, long ProjectId, string ExternalId, string? Name, string[] Tags, long CreatedMicros,
+    long? DeactivatedMicros = null, long? LastSeenMicros = null)
 {
+    public bool IsActive => DeactivatedMicros is null;
+
     public bool HasTag(string tag) => Array.BinarySearch(Tags, tag, StringComparer.Ordinal) >= 0;
 }
 
@@ -22,4 +28,10 @@ public interface IDeviceStore
 
     /// <summary>Deletes the device with all its events.</summary>
     Task<bool> DeleteDeviceAsync(long deviceId, CancellationToken ct);
+
+    /// <summary>Marks the device inactive (its data stays); true when it was active.</summary>
+    Task<bool> DeactivateDeviceAsync(long deviceId, CancellationToken ct);
+
+    /// <summary>Moves each device's <c>last_seen_at</c> forward (never back).</summary>
+    Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct);
 }

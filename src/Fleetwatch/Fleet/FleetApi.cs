@@ -50,6 +50,7 @@ public static class FleetApi
     {
         var projectId = http.RequestServices.GetRequiredService<Tenancy>().ProjectOf(http.GetCaller());
         if (!devices.TryGetId(projectId, deviceId, out var id)) return NotFound();
+        if (!http.GetCaller().MayWriteTo(id)) return Fail(StatusCodes.Status403Forbidden, Caller.OtherDeviceDetail);
         var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBodyBytes);
         if (problem is not null) return WithMsg(problem);
         FleetReport? report;

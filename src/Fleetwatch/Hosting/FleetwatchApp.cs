@@ -62,6 +62,9 @@ public static class FleetwatchApp
         builder.Services.AddOptions<IngestOptions>().BindConfiguration("Ingest").ValidateOnStart();
         builder.Services.AddSingleton<DeviceRegistry>();
         builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<DeviceRegistry>());
+        builder.Services.AddSingleton<DeviceActivity>();
+        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<DeviceActivity>());
+        builder.Services.AddHostedService(s => s.GetRequiredService<DeviceActivity>());
         builder.Services.AddSingleton<IngestWriter>();
         builder.Services.AddHostedService(s => s.GetRequiredService<IngestWriter>());
     }

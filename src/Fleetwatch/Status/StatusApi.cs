@@ -46,6 +46,7 @@ public static class StatusApi
 
         var projectId = tenancy.ProjectOf(http.GetCaller());
         devices.TryGetId(projectId, status.DeviceId, out var deviceId);
+        if (!http.GetCaller().MayWriteTo(deviceId)) return Problems.Of(StatusCodes.Status403Forbidden, Caller.OtherDeviceDetail);
         var draft = new EventDraft
         {
             ProjectId = projectId,

@@ -77,6 +77,24 @@ public static class PayloadCodec
         return [.. fields];
     }
 
+    /// <summary>Whether every metric id in the payload satisfies <paramref name="known"/>, without decoding values into objects.</summary>
+    public static bool AllMetricsKnown(ReadOnlySpan<byte> payload, Func<int, bool> known)
+    {
+        var pos = 0;
+        while (pos < payload.Length)
+        {
+            if (!known((int)ReadVarint(payload, ref pos))) return false;
+            var tag = (ValueTag)payload[pos++];
+            switch (tag)
+            {
+                case ValueTag.Int: ReadVarint(payload, ref pos); break;
+                case ValueTag.Double: pos += 8; break;
+                case ValueTag.Text or ValueTag.Json: pos += (int)ReadVarint(payload, ref pos); break;
+            }
+        }
+        return true;
+    }
+
     private static void WriteVarint(ArrayBufferWriter<byte> buffer, ulong value)
     {
         var span = buffer.GetSpan(10);

@@ -55,6 +55,7 @@ public static class TelemetryApi
 
         var projectId = tenancy.ProjectOf(http.GetCaller());
         if (!devices.TryGetId(projectId, externalId!, out var deviceId)) return Problems.NotFound("device not found");
+        if (!http.GetCaller().MayWriteTo(deviceId)) return Problems.Of(StatusCodes.Status403Forbidden, Caller.OtherDeviceDetail);
         var drafts = new EventDraft[events!.Count];
         for (var i = 0; i < drafts.Length; i++)
         {

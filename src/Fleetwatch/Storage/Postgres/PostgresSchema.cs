@@ -71,5 +71,11 @@ internal static class PostgresSchema
         ALTER TABLE devices ADD COLUMN name text;
         ALTER TABLE devices ADD COLUMN tags text NOT NULL DEFAULT '[]';
         """,
+        // 3: the telemetry backend's per-device keys, deactivated devices and last-seen times.
+        """
+        ALTER TABLE api_keys ADD COLUMN device_id bigint;
+        ALTER TABLE devices ADD COLUMN deactivated_at bigint;
+        ALTER TABLE devices ADD COLUMN last_seen_at bigint;
+        """,
     ];
 }

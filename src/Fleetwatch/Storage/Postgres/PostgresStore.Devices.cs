@@ -5,7 +5,7 @@ namespace Fleetwatch.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    private const string DeviceColumns = "id, project_id, external_id, name, tags, created_at";
+    private const string DeviceColumns = "id, project_id, external_id, name, tags, created_at, deactivated_at, last_seen_at";
 
     public async Task<IReadOnlyList<DeviceRecord>> LoadDevicesAsync(CancellationToken ct)
     {
@@ -73,6 +73,27 @@ public sealed partial class PostgresStore
         return deleted;
     }
 
+    public async Task<bool> DeactivateDeviceAsync(long deviceId, CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand("UPDATE devices SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL");
+        command.Parameters.Add(new NpgsqlParameter { Value = Clock.NowMicros() });
+        command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct)
+    {
+        // Sorted, so nodes flushing at once lock rows in one order.
+        var sorted = lastSeenByDevice.OrderBy(s => s.Key).ToArray();
+        await using var command = _dataSource.CreateCommand("""
+            UPDATE devices d SET last_seen_at = GREATEST(COALESCE(d.last_seen_at, 0), u.t)
+            FROM unnest($1::bigint[], $2::bigint[]) AS u(id, t) WHERE d.id = u.id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = sorted.Select(s => s.Key).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = sorted.Select(s => s.Value).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     private static async Task<IReadOnlyList<DeviceRecord>> ReadDevicesAsync(NpgsqlCommand command, CancellationToken ct)
     {
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -80,7 +101,8 @@ public sealed partial class PostgresStore
         while (await reader.ReadAsync(ct))
         {
             devices.Add(new DeviceRecord(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3), DeviceTags.FromJson(reader.GetString(4)), reader.GetInt64(5)));
+                reader.IsDBNull(3) ? null : reader.GetString(3), DeviceTags.FromJson(reader.GetString(4)), reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
         }
         return devices;
     }

@@ -86,6 +86,7 @@ public sealed partial class PostgresStore
                     (byte[])reader[5], reader.GetInt64(6), reader.GetString(7)));
             }
         }
+        await KnowMetricsOfAsync(rows.Select(r => r.Payload), metrics, ct);
         var events = rows.Select(r => new StoredEvent(r.Id, r.Device, (EventKind)r.Kind, r.Ts, r.Received, Decode(r.Payload, metrics))).ToArray();
         var drafts = rows.Select((r, i) => new EventDraft
         {
@@ -206,6 +207,7 @@ public sealed partial class PostgresStore
         var rows = new List<(long Device, long Id, long Ts, long Received, byte[] Payload)>();
         while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), (byte[])reader[4]));
         await reader.DisposeAsync();
+        await KnowMetricsOfAsync(rows.Select(r => r.Payload), metrics, ct);
         return rows.Select(r => new StoredEvent(r.Id, r.Device, EventKind.Status, r.Ts, r.Received, Decode(r.Payload, metrics))).ToList();
     }
 
@@ -241,20 +243,21 @@ public sealed partial class PostgresStore
         var rows = new List<(long Id, long Ts, long Received, byte[] Payload)>();
         while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), (byte[])reader[3]));
         await reader.DisposeAsync();
+        await KnowMetricsOfAsync(rows.Select(r => r.Payload), metrics, ct);
         var events = rows.Select(r => new StoredEvent(r.Id, deviceId, EventKind.Status, r.Ts, r.Received, Decode(r.Payload, metrics))).ToList();
         return new StatusPage(total, events);
     }
 
-    private Field[] Decode(byte[] payload, MetricDictionary metrics) => PayloadCodec.Decode(payload, id => MetricName(metrics, id));
-
-    /// <summary>Names are normally in memory; a miss means another node added one, so read it once.</summary>
-    private string MetricName(MetricDictionary metrics, int id)
+    /// <summary>
+    /// Metric names are normally in memory; one another node added is read before decoding, with every other
+    /// name, asynchronously — never a blocking query in the middle of decoding.
+    /// </summary>
+    private async Task KnowMetricsOfAsync(IEnumerable<byte[]> payloads, MetricDictionary metrics, CancellationToken ct)
     {
-        if (metrics.TryGetName(id, out var name)) return name;
-        using var command = _dataSource.CreateCommand("SELECT name FROM metrics WHERE id = $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        name = (string)command.ExecuteScalar()!;
-        metrics.Add(id, name);
-        return name;
+        if (payloads.All(p => PayloadCodec.AllMetricsKnown(p, id => metrics.TryGetName(id, out _)))) return;
+        await LoadMetricsAsync(metrics, ct);
     }
+
+    private static Field[] Decode(byte[] payload, MetricDictionary metrics) =>
+        PayloadCodec.Decode(payload, id => metrics.TryGetName(id, out var name) ? name : $"metric#{id}");
 }

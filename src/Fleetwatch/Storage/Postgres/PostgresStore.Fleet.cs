@@ -19,7 +19,7 @@ public sealed partial class PostgresStore : IFleetStore
             else uploads.Add((reader.GetInt64(0), reader.GetInt64(2), (byte[])reader[3]));
         }
         await reader.DisposeAsync();
-        // Decoded after the reader is closed: a metric-name miss reads the metrics table on another command.
+        await KnowMetricsOfAsync(uploads.Select(u => u.Payload), metrics, ct);
         foreach (var (device, ts, payload) in uploads)
         {
             var upload = Decode(payload, metrics).FirstOrDefault(f => f.Name == FleetState.UploadTimeField).Value;

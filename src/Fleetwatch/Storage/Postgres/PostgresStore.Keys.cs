@@ -6,7 +6,7 @@ namespace Fleetwatch.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    private const string KeyColumns = "id, prefix, secret_hash, project_id, role, name, created_at, last_used_at, revoked_at";
+    private const string KeyColumns = "id, prefix, secret_hash, project_id, role, name, created_at, last_used_at, revoked_at, device_id";
 
     public async Task<ApiKeyRecord?> FindKeyAsync(string prefix, CancellationToken ct)
     {
@@ -54,17 +54,19 @@ public sealed partial class PostgresStore
     private static async Task InsertKeyAsync(NpgsqlConnection connection, NewApiKey key, long now, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            "INSERT INTO api_keys (prefix, secret_hash, project_id, role, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)", connection);
+            "INSERT INTO api_keys (prefix, secret_hash, project_id, role, name, created_at, device_id) VALUES ($1, $2, $3, $4, $5, $6, $7)", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = key.Prefix });
         command.Parameters.Add(new NpgsqlParameter { Value = key.SecretHash });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)key.ProjectId ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter { Value = (int)key.Role });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)key.Name ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter { Value = now });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)key.DeviceId ?? DBNull.Value });
         await command.ExecuteNonQueryAsync(ct);
     }
 
     private static ApiKeyRecord ReadKey(NpgsqlDataReader r) => new(
         r.GetInt64(0), r.GetString(1), (byte[])r[2], r.IsDBNull(3) ? null : r.GetInt64(3), (KeyRole)r.GetInt32(4),
-        r.IsDBNull(5) ? null : r.GetString(5), r.GetInt64(6), r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8));
+        r.IsDBNull(5) ? null : r.GetString(5), r.GetInt64(6), r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
+        r.IsDBNull(9) ? null : r.GetInt64(9));
 }

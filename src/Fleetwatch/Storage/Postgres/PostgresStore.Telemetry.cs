@@ -17,7 +17,7 @@ public sealed partial class PostgresStore : ITelemetryStore
         var rows = new List<(long Id, long Ts, long Received, short Kind, byte[] Payload)>();
         while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt16(3), (byte[])reader[4]));
         await reader.DisposeAsync();
-        // Decoded after the reader is closed: a metric-name miss reads the metrics table on another command.
+        await KnowMetricsOfAsync(rows.Select(r => r.Payload), metrics, ct);
         return [.. rows.Select(r => new StoredEvent(r.Id, deviceId, (EventKind)r.Kind, r.Ts, r.Received, Decode(r.Payload, metrics)))];
     }
 }

@@ -65,5 +65,11 @@ internal static class SqliteSchema
         ALTER TABLE devices ADD COLUMN name TEXT;
         ALTER TABLE devices ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
         """,
+        // 3: the telemetry backend's per-device keys, deactivated devices and last-seen times.
+        """
+        ALTER TABLE api_keys ADD COLUMN device_id INTEGER;
+        ALTER TABLE devices ADD COLUMN deactivated_at INTEGER;
+        ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;
+        """,
     ];
 }

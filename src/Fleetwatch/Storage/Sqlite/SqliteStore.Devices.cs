@@ -5,7 +5,7 @@ namespace Fleetwatch.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
-    private const string DeviceColumns = "id, project_id, external_id, name, tags, created_at";
+    private const string DeviceColumns = "id, project_id, external_id, name, tags, created_at, deactivated_at, last_seen_at";
 
     public Task<IReadOnlyList<DeviceRecord>> LoadDevicesAsync(CancellationToken ct)
     {
@@ -67,6 +67,30 @@ public sealed partial class SqliteStore
         return Task.FromResult(deleted);
     }
 
+    public Task<bool> DeactivateDeviceAsync(long deviceId, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, "UPDATE devices SET deactivated_at = $t WHERE id = $id AND deactivated_at IS NULL",
+            [("$t", Clock.NowMicros()), ("$id", deviceId)]);
+        return Task.FromResult(command.ExecuteNonQuery() == 1);
+    }
+
+    public Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false);
+        using var command = Command(connection, tx, "UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), $t) WHERE id = $id",
+            [("$t", 0L), ("$id", 0L)]);
+        foreach (var (device, micros) in lastSeenByDevice)
+        {
+            command.Parameters["$t"].Value = micros;
+            command.Parameters["$id"].Value = device;
+            command.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return Task.CompletedTask;
+    }
+
     private static List<DeviceRecord> ReadDevices(SqliteCommand command)
     {
         using var reader = command.ExecuteReader();
@@ -74,7 +98,8 @@ public sealed partial class SqliteStore
         while (reader.Read())
         {
             devices.Add(new DeviceRecord(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3), DeviceTags.FromJson(reader.GetString(4)), reader.GetInt64(5)));
+                reader.IsDBNull(3) ? null : reader.GetString(3), DeviceTags.FromJson(reader.GetString(4)), reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
         }
         return devices;
     }

@@ -5,7 +5,7 @@ namespace Fleetwatch.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
-    private const string KeyColumns = "id, prefix, secret_hash, project_id, role, name, created_at, last_used_at, revoked_at";
+    private const string KeyColumns = "id, prefix, secret_hash, project_id, role, name, created_at, last_used_at, revoked_at, device_id";
 
     public Task<ApiKeyRecord?> FindKeyAsync(string prefix, CancellationToken ct)
     {
@@ -61,11 +61,12 @@ public sealed partial class SqliteStore
 
     private static long InsertKey(SqliteConnection connection, SqliteTransaction? tx, NewApiKey key, long now) =>
         (long)Scalar(connection, tx,
-            "INSERT INTO api_keys (prefix, secret_hash, project_id, role, name, created_at) VALUES ($p, $h, $proj, $r, $n, $t) RETURNING id",
+            "INSERT INTO api_keys (prefix, secret_hash, project_id, role, name, created_at, device_id) VALUES ($p, $h, $proj, $r, $n, $t, $d) RETURNING id",
             ("$p", key.Prefix), ("$h", key.SecretHash), ("$proj", (object?)key.ProjectId ?? DBNull.Value), ("$r", (int)key.Role),
-            ("$n", (object?)key.Name ?? DBNull.Value), ("$t", now))!;
+            ("$n", (object?)key.Name ?? DBNull.Value), ("$t", now), ("$d", (object?)key.DeviceId ?? DBNull.Value))!;
 
     private static ApiKeyRecord ReadKey(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), (byte[])r[2], r.IsDBNull(3) ? null : r.GetInt64(3), (KeyRole)r.GetInt32(4),
-        r.IsDBNull(5) ? null : r.GetString(5), r.GetInt64(6), r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8));
+        r.IsDBNull(5) ? null : r.GetString(5), r.GetInt64(6), r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
+        r.IsDBNull(9) ? null : r.GetInt64(9));
 }
