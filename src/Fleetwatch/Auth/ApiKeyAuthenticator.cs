@@ -22,6 +22,7 @@ public sealed class ApiKeyAuthenticator
     private readonly ConcurrentDictionary<string, CachedKey> _cache = new(StringComparer.Ordinal);
 
     private readonly KeyUsageRecorder _usage;
+    private readonly byte[][] _literalIngestKeyHashes;
 
     public ApiKeyAuthenticator(IApiKeyStore store, KeyUsageRecorder usage, ChangeBus changes, IConfiguration configuration,
         IOptions<AuthOptions> options, TimeProvider time)
@@ -36,6 +37,14 @@ public sealed class ApiKeyAuthenticator
         });
         _time = time;
         _ttlTicks = TimeSpan.FromSeconds(options.Value.CacheSeconds).Ticks;
+        // The telemetry backend's DEVICE_API_KEYS: shared ingest keys of the default project.
+        _literalIngestKeyHashes = [.. (configuration["DEVICE_API_KEYS"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(key =>
+            {
+                var hash = new byte[32];
+                ApiKeys.HashUtf8(key, hash);
+                return hash;
+            })];
         var literal = configuration["API_KEY"];
         if (!string.IsNullOrEmpty(literal))
         {
@@ -49,6 +58,10 @@ public sealed class ApiKeyAuthenticator
         if (string.IsNullOrEmpty(presented)) return (null, AuthFailure.Missing);
         if (_literalAdminKeyHash is not null && ApiKeys.Matches(presented, _literalAdminKeyHash))
             return (new Caller(null, KeyRole.Admin, "API_KEY"), AuthFailure.None);
+        foreach (var hash in _literalIngestKeyHashes)
+        {
+            if (ApiKeys.Matches(presented, hash)) return (new Caller(null, KeyRole.Ingest, "DEVICE_API_KEYS"), AuthFailure.None);
+        }
         var dot = presented.IndexOf('.');
         if (dot != ApiKeys.PrefixLength) return (null, AuthFailure.Malformed);
 

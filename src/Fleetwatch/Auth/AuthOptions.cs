@@ -10,4 +10,10 @@ public sealed class AuthOptions
     /// trusted networks; the start-up log warns while it is on.
     /// </summary>
     public bool OpenBootstrap { get; set; }
+
+    /// <summary>
+    /// The telemetry backend's reads (devices, latest, history, aggregates of the default project) need no key,
+    /// as in the original (CONTRACTS.md §4). False requires a read key there too.
+    /// </summary>
+    public bool AnonymousBackendReads { get; set; } = true;
 }

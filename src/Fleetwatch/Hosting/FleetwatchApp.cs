@@ -4,6 +4,7 @@ using Fleetwatch.Fleet;
 using Fleetwatch.Ingest;
 using Fleetwatch.Status;
 using Fleetwatch.Storage;
+using Fleetwatch.Streams;
 using Fleetwatch.Telemetry;
 using Fleetwatch.Tenants;
 
@@ -33,18 +34,25 @@ public static class FleetwatchApp
         builder.AddStatus();
         builder.AddFleet();
         builder.AddRateLimits();
+        builder.Services.AddSingleton<ReadingAggregator>();
+        builder.Services.AddSingleton<StreamHub>();
+        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<StreamHub>());
 
         var app = builder.Build();
         await app.InitializeStorageAsync(ct);
         await app.InitializeFleetAsync(ct);
         app.UseFleetwatchErrors();
         app.UseRateLimiter();
+        app.MapStreams();
         app.MapHealth();
         app.MapStatus();
         app.MapFleet();
         app.MapTenants();
         app.MapDevices();
         app.MapTelemetry();
+        app.MapBackendDevices();
+        app.MapIngest();
+        app.MapReadings();
         return app;
     }
 

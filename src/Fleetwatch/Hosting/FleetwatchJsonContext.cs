@@ -15,6 +15,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(HistoryResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(DbHealthResponse))]
+[JsonSerializable(typeof(BackendHealthResponse))]
 [JsonSerializable(typeof(FleetStatsResponse))]
 [JsonSerializable(typeof(DebugStatsResponse))]
 [JsonSerializable(typeof(FleetApi.RootResponse))]
@@ -29,4 +30,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(DeviceResponse[]))]
 [JsonSerializable(typeof(DeviceTagsResponse))]
 [JsonSerializable(typeof(TelemetryApi.Accepted))]
+[JsonSerializable(typeof(BackendDevicesApi.RegisteredDevice))]
+[JsonSerializable(typeof(BackendDevicesApi.RotatedKey))]
+[JsonSerializable(typeof(BackendDevicesApi.BackendDevice))]
 public sealed partial class FleetwatchJsonContext : JsonSerializerContext;

@@ -4,6 +4,9 @@ namespace Fleetwatch.Hosting;
 
 public sealed record HealthResponse(string Status, string Database, string Timestamp, string Version, string Engine);
 
+/// <summary>The telemetry backend's health: <c>{status: "healthy", timestamp, websocket_connections, database}</c>.</summary>
+public sealed record BackendHealthResponse(string Status, string Timestamp, int WebsocketConnections, string Database);
+
 /// <summary>The platform API's database probe: <c>{"db":"ok"}</c>, or <c>"unavailable"</c> with 503.</summary>
 public sealed record DbHealthResponse(string Db);
 
@@ -20,6 +23,12 @@ public static class HealthApi
             var body = new HealthResponse(up ? "ok" : "degraded", up ? "connected" : "disconnected",
                 Timestamps.Format(Clock.NowMicros()), Version, database.Engine);
             return TypedResults.Json(body, FleetwatchJsonContext.Default.HealthResponse, statusCode: up ? 200 : 503);
+        });
+        routes.MapGet("/api/v1/health", async (IDatabase database, Streams.StreamHub streams, CancellationToken ct) =>
+        {
+            var up = await PingAsync(database, ct);
+            return TypedResults.Json(new BackendHealthResponse(up ? "healthy" : "unhealthy", Timestamps.Format(Clock.NowMicros()), streams.Count,
+                up ? "connected" : "disconnected"), FleetwatchJsonContext.Default.BackendHealthResponse, statusCode: up ? 200 : 503);
         });
         routes.MapGet("/health/db", async (IDatabase database, CancellationToken ct) =>
         {

@@ -9,8 +9,9 @@ namespace Fleetwatch.Hosting;
 /// and for validation an <c>errors</c> map of field → reasons. Written whatever the Accept header says,
 /// since a client that asked for text/plain still needs to learn what went wrong.
 /// </summary>
+/// <param name="envelopeCode">For the telemetry backend's clients: adds its envelope fields <c>success: false</c>, <c>error</c> and this <c>code</c>.</param>
 public sealed class ProblemResult(int status, string detail, IReadOnlyDictionary<string, string[]>? errors = null,
-    IReadOnlyList<KeyValuePair<string, string>>? extensions = null) : IResult, IStatusCodeHttpResult
+    IReadOnlyList<KeyValuePair<string, string>>? extensions = null, string? envelopeCode = null) : IResult, IStatusCodeHttpResult
 {
     public int StatusCode => status;
     int? IStatusCodeHttpResult.StatusCode => status;
@@ -43,6 +44,12 @@ public sealed class ProblemResult(int status, string detail, IReadOnlyDictionary
         if (extensions is not null)
         {
             foreach (var (name, value) in extensions) json.WriteString(name, value);
+        }
+        if (envelopeCode is not null)
+        {
+            json.WriteBoolean("success", false);
+            json.WriteString("error", detail);
+            json.WriteString("code", envelopeCode);
         }
         json.WriteString("request_id", httpContext.TraceIdentifier);
         json.WriteEndObject();
@@ -83,4 +90,9 @@ public static class Problems
     }
 
     public static ProblemResult Validation(string field, string reason) => Validation(new Dictionary<string, string[]> { [field] = [reason] });
+
+    /// <summary>A problem in the telemetry backend's terms: its envelope fields and error code ride along.</summary>
+    public static ProblemResult Coded(ProblemResult problem, string code) => new(problem.StatusCode, problem.Detail, problem.Errors, envelopeCode: code);
+
+    public static ProblemResult Coded(int status, string detail, string code) => new(status, detail, envelopeCode: code);
 }

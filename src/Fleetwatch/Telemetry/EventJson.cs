@@ -44,13 +44,32 @@ public sealed class EventJson(IReadOnlyList<StoredEvent> events, bool single) : 
         json.WriteNumber("device_id", e.DeviceId);
         json.WriteString("ts", Timestamps.Format(e.TsMicros));
         json.WriteString("kind", KindName(e.Kind));
-        json.WriteStartObject("payload");
-        foreach (var field in e.Fields)
+        WriteFields(json, "payload", e.Fields);
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The telemetry backend's Reading: <c>{id, device_id, metrics, timestamp}</c>, with the device's own
+    /// string id as the original had it.
+    /// </summary>
+    public static void WriteReading(Utf8JsonWriter json, StoredEvent e, string externalId)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("id", e.Id);
+        json.WriteString("device_id", externalId);
+        WriteFields(json, "metrics", e.Fields);
+        json.WriteString("timestamp", Timestamps.Format(e.TsMicros));
+        json.WriteEndObject();
+    }
+
+    public static void WriteFields(Utf8JsonWriter json, string name, Field[] fields)
+    {
+        json.WriteStartObject(name);
+        foreach (var field in fields)
         {
             json.WritePropertyName(field.Name);
             WriteValue(json, field.Value);
         }
-        json.WriteEndObject();
         json.WriteEndObject();
     }
 

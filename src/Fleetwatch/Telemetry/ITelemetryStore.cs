@@ -4,9 +4,9 @@ namespace Fleetwatch.Telemetry;
 
 public interface ITelemetryStore
 {
-    /// <summary>
-    /// A device's events of every kind with <c>ts ≥ <paramref name="fromMicros"/></c>, newest first (ties: the
-    /// later write), at most <paramref name="limit"/>.
-    /// </summary>
-    Task<IReadOnlyList<StoredEvent>> RecentEventsAsync(long deviceId, long fromMicros, int limit, MetricDictionary metrics, CancellationToken ct);
+    /// <summary>One page of a device's events, in the query's order.</summary>
+    Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(EventQuery query, MetricDictionary metrics, CancellationToken ct);
+
+    /// <summary>How many events of these kinds the device has (an index-only count).</summary>
+    Task<long> CountEventsAsync(long deviceId, EventKind[] kinds, CancellationToken ct);
 }

@@ -81,13 +81,14 @@ public static class TelemetryApi
         var limit = DefaultLimit;
         if (limitText is not null && (!int.TryParse(limitText, out limit) || limit is < 1 or > MaxLimit))
             return Problems.Validation("limit", $"must be a whole number from 1 to {MaxLimit}");
-        return new EventJson(await store.RecentEventsAsync(deviceId, fromMicros, limit, metrics, http.RequestAborted), single: false);
+        var query = EventQuery.Page(deviceId, EventQuery.AllKinds, fromMicros, long.MaxValue, ascending: false, limit);
+        return new EventJson(await store.ReadEventsAsync(query, metrics, http.RequestAborted), single: false);
     }
 
     private static async Task<IResult> GetLatest(long device_id, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics)
     {
         if (Visible(http, devices, device_id) is null) return Problems.NotFound("device not found");
-        var latest = await store.RecentEventsAsync(device_id, long.MinValue, 1, metrics, http.RequestAborted);
+        var latest = await store.ReadEventsAsync(EventQuery.Page(device_id, EventQuery.AllKinds, long.MinValue, long.MaxValue, ascending: false, 1), metrics, http.RequestAborted);
         return latest.Count == 0 ? Problems.NotFound("no telemetry for this device") : new EventJson(latest, single: true);
     }
 

@@ -4,19 +4,25 @@ namespace Fleetwatch.Storage.Sqlite;
 
 public sealed partial class SqliteStore : ITelemetryStore
 {
-    private static readonly string RecentEvents = RecentEventsSql.For(name => "$" + name);
-
-    public Task<IReadOnlyList<StoredEvent>> RecentEventsAsync(long deviceId, long fromMicros, int limit, MetricDictionary metrics, CancellationToken ct)
+    public Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(EventQuery query, MetricDictionary metrics, CancellationToken ct)
     {
         using var connection = Open();
-        using var command = Command(connection, null, RecentEvents, [("$device", deviceId), ("$from", fromMicros), ("$limit", limit)]);
+        using var command = Command(connection, null, EventQuerySql.For(Engine, query.Kinds, query.Ascending, name => "$" + name),
+            [("$device", query.DeviceId), ("$from", query.FromMicros), ("$to", query.ToMicros), ("$ts", query.AfterTs), ("$id", query.AfterId), ("$limit", query.Limit)]);
         using var reader = command.ExecuteReader();
         var events = new List<StoredEvent>();
         while (reader.Read())
         {
-            events.Add(new StoredEvent(reader.GetInt64(0), deviceId, (EventKind)reader.GetInt32(3), reader.GetInt64(1), reader.GetInt64(2),
+            events.Add(new StoredEvent(reader.GetInt64(0), query.DeviceId, (EventKind)reader.GetInt32(3), reader.GetInt64(1), reader.GetInt64(2),
                 PayloadCodec.Decode((byte[])reader[4], id => MetricName(metrics, id))));
         }
         return Task.FromResult<IReadOnlyList<StoredEvent>>(events);
+    }
+
+    public Task<long> CountEventsAsync(long deviceId, EventKind[] kinds, CancellationToken ct)
+    {
+        using var connection = Open();
+        return Task.FromResult((long)Scalar(connection, null,
+            $"SELECT COUNT(*) FROM events WHERE device_id = $d AND kind IN ({string.Join(',', kinds.Select(k => (int)k))})", ("$d", deviceId))!);
     }
 }

@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Fleetwatch.Auth;
+using Fleetwatch.Devices;
+using Fleetwatch.Hosting;
+using Fleetwatch.Storage;
+using Fleetwatch.Telemetry;
+
+namespace Fleetwatch.Ingest;
+
+/// <summary>
+/// The telemetry backend's ingest (CONTRACTS.md §4): one reading or a batch of up to 5,000, timestamped by the
+/// server, answered 201 once committed. A device key writes its own device (named by the key or by a matching
+/// <c>device_id</c>); other write keys name the device with <c>device_id</c>.
+/// </summary>
+public static class IngestApi
+{
+    private const int MaxOneBytes = 64 * 1024, MaxBatchBytes = 8 * 1024 * 1024;
+
+    public static void MapIngest(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/ingest");
+        group.MapPost("", IngestOneAsync).RequireBackendKey(BackendAccess.Write);
+        group.MapPost("/batch", IngestBatchAsync).RequireBackendKey(BackendAccess.Write);
+    }
+
+    private static async Task<IResult> IngestOneAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices, Tenancy tenancy)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxOneBytes);
+        if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
+        Reading? reading;
+        Dictionary<string, string[]>? errors;
+        using (body)
+        {
+            try
+            {
+                reading = ReadingRequest.ParseOne(body.Span, out errors);
+            }
+            catch (JsonException e)
+            {
+                return Problems.Coded(JsonBody.Malformed(e), BackendDevicesApi.InvalidPayload);
+            }
+        }
+        if (reading is not { } r) return Problems.Coded(Problems.Validation(errors!), BackendDevicesApi.ValidationError);
+        var (draft, refusal) = Draft(http, devices, tenancy, r, Storage.Clock.NowMicros());
+        if (refusal is not null) return refusal;
+        var stored = (await writer.WriteAsync([draft!], http.RequestAborted))[0];
+        return new Envelope(StatusCodes.Status201Created, json => EventJson.WriteReading(json, stored, draft!.ExternalId));
+    }
+
+    private static async Task<IResult> IngestBatchAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices, Tenancy tenancy)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBatchBytes);
+        if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
+        List<Reading>? readings;
+        Dictionary<string, string[]>? errors;
+        bool tooMany;
+        using (body)
+        {
+            try
+            {
+                readings = ReadingRequest.ParseBatch(body.Span, out errors, out tooMany);
+            }
+            catch (JsonException e)
+            {
+                return Problems.Coded(JsonBody.Malformed(e), BackendDevicesApi.InvalidPayload);
+            }
+        }
+        if (tooMany) return Problems.Coded(Problems.Validation("readings", $"at most {ReadingRequest.MaxBatch} readings per batch"), BackendDevicesApi.ValidationError);
+        if (readings is null) return Problems.Coded(Problems.Validation(errors!), BackendDevicesApi.ValidationError);
+
+        var now = Storage.Clock.NowMicros();
+        var drafts = new EventDraft[readings.Count];
+        for (var i = 0; i < drafts.Length; i++)
+        {
+            var (draft, refusal) = Draft(http, devices, tenancy, readings[i], now);
+            if (refusal is not null) return refusal;
+            drafts[i] = draft!;
+        }
+        // One request is one transaction: all readings are stored, or none.
+        var stored = await writer.WriteAsync(drafts, http.RequestAborted);
+        return new Envelope(StatusCodes.Status201Created, json =>
+        {
+            json.WriteStartArray();
+            for (var i = 0; i < stored.Length; i++) EventJson.WriteReading(json, stored[i], drafts[i].ExternalId);
+            json.WriteEndArray();
+        });
+    }
+
+    /// <summary>The event for a reading, or why the caller may not write it (unknown, inactive or someone else's device).</summary>
+    private static (EventDraft? Draft, ProblemResult? Refusal) Draft(HttpContext http, DeviceRegistry devices, Tenancy tenancy, Reading reading, long now)
+    {
+        var caller = http.GetCaller();
+        DeviceRecord? device;
+        if (caller.DeviceId is { } own)
+        {
+            device = devices.Get(own);
+            if (device is null) return (null, BackendDevicesApi.NotFound(reading.DeviceId ?? own.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            if (reading.DeviceId is not null && reading.DeviceId != device.ExternalId)
+                return (null, Problems.Coded(StatusCodes.Status403Forbidden, Caller.OtherDeviceDetail, BackendAuth.AuthenticationFailed));
+        }
+        else
+        {
+            if (reading.DeviceId is null)
+                return (null, Problems.Coded(Problems.Validation("device_id", "is required with a key that is not a device's own"), BackendDevicesApi.ValidationError));
+            device = BackendDevicesApi.Find(http, devices, tenancy, reading.DeviceId);
+            if (device is null) return (null, BackendDevicesApi.NotFound(reading.DeviceId));
+        }
+        if (!device.IsActive) return (null, Problems.Coded(StatusCodes.Status409Conflict, $"Device is inactive: {device.ExternalId}", BackendDevicesApi.DeviceInactive));
+        return (new EventDraft
+        {
+            ProjectId = device.ProjectId,
+            ExternalId = device.ExternalId,
+            DeviceId = device.Id,
+            Kind = EventKind.Measurement,
+            TsMicros = now,
+            Fields = reading.Metrics,
+        }, null);
+    }
+}

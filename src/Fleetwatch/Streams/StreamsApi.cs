@@ -1,0 +1,294 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Fleetwatch.Auth;
+using Fleetwatch.Devices;
+using Fleetwatch.Hosting;
+using Fleetwatch.Telemetry;
+
+namespace Fleetwatch.Streams;
+
+/// <summary>
+/// Live streams (CONTRACTS.md §4): a device's events as they are committed, over WebSocket — or as
+/// Server-Sent Events on the same paths for clients without WebSocket. A device, read or admin key is
+/// needed (header, or <c>?token=</c> for browsers); <c>/api/v1/stream/all</c> follows a whole project, or
+/// one tag of it with <c>?tag=</c>.
+/// </summary>
+public static class StreamsApi
+{
+    private const int QueueCapacity = 1024;
+
+    public static void MapStreams(this WebApplication app)
+    {
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.Map("/api/v1/realtime/subscribe/{device_id}", (string device_id, HttpContext http) => StreamDeviceAsync(http, device_id));
+        app.Map("/api/v1/stream/devices/{device_id}", (string device_id, HttpContext http) => StreamDeviceAsync(http, device_id));
+        app.Map("/api/v1/stream/all", (string? tag, HttpContext http) => StreamProjectAsync(http, tag));
+    }
+
+    private static async Task<IResult> StreamDeviceAsync(HttpContext http, string deviceId)
+    {
+        var (caller, refusal) = await AuthenticateAsync(http);
+        if (caller is null) return refusal!;
+        var services = http.RequestServices;
+        var devices = services.GetRequiredService<DeviceRegistry>();
+        if (!devices.TryGetId(services.GetRequiredService<Tenancy>().ProjectOf(caller), deviceId, out var id) || (caller.DeviceId is { } own && own != id))
+            return BackendDevicesApi.NotFound(deviceId);
+        var subscription = new Subscription(devices.Get(id)!.ProjectId, wholeProject: false, tag: null, QueueCapacity);
+        return await RunAsync(http, subscription, caller, [id], $"Subscribed to device: {deviceId}");
+    }
+
+    private static async Task<IResult> StreamProjectAsync(HttpContext http, string? tag)
+    {
+        var (caller, refusal) = await AuthenticateAsync(http);
+        if (caller is null) return refusal!;
+        if (caller.DeviceId is not null) return Problems.Coded(StatusCodes.Status403Forbidden, "A device key may follow its own device only", BackendAuth.AuthenticationFailed);
+        var projectId = http.RequestServices.GetRequiredService<Tenancy>().ProjectOf(caller);
+        var subscription = new Subscription(projectId, wholeProject: true, tag, QueueCapacity);
+        return await RunAsync(http, subscription, caller, [], tag is null ? "Subscribed to all devices" : $"Subscribed to devices tagged: {tag}");
+    }
+
+    private static async Task<(Caller? Caller, ProblemResult? Refusal)> AuthenticateAsync(HttpContext http)
+    {
+        var presented = http.Request.Headers[ApiKeyEndpoints.HeaderName].ToString();
+        if (presented.Length == 0) presented = http.Request.Query["token"].ToString();
+        if (presented.Length == 0) return (null, Problems.Coded(StatusCodes.Status401Unauthorized, "Missing API key", BackendAuth.AuthenticationFailed));
+        var (caller, _) = await http.RequestServices.GetRequiredService<ApiKeyAuthenticator>().AuthenticateAsync(presented, http.RequestAborted);
+        // Readers and device keys may listen; a bare ingest key of a project may not read its data.
+        if (caller is null || !(caller.CanRead || caller.DeviceId is not null))
+            return (null, Problems.Coded(StatusCodes.Status403Forbidden, "Invalid API key", BackendAuth.AuthenticationFailed));
+        return (caller, null);
+    }
+
+    private static async Task<IResult> RunAsync(HttpContext http, Subscription subscription, Caller caller, long[] devices, string ack)
+    {
+        var hub = http.RequestServices.GetRequiredService<StreamHub>();
+        hub.Add(subscription);
+        foreach (var device in devices) hub.Follow(subscription, device);
+        try
+        {
+            if (http.WebSockets.IsWebSocketRequest)
+            {
+                using var socket = await http.WebSockets.AcceptWebSocketAsync();
+                await new WebSocketSession(socket, subscription, hub, caller, http).RunAsync(ack);
+            }
+            else
+            {
+                await ServerSentEventsAsync(http, subscription, ack);
+            }
+        }
+        finally
+        {
+            hub.Remove(subscription);
+        }
+        return Results.Empty;
+    }
+
+    private static async Task ServerSentEventsAsync(HttpContext http, Subscription subscription, string ack)
+    {
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        async Task SendAsync(Action<Utf8JsonWriter> write)
+        {
+            buffer.ResetWrittenCount();
+            using (var json = new Utf8JsonWriter(buffer)) write(json);
+            await response.WriteAsync("data: ", http.RequestAborted);
+            await response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+            await response.WriteAsync("\n\n", http.RequestAborted);
+            await response.Body.FlushAsync(http.RequestAborted);
+        }
+        try
+        {
+            await SendAsync(json => StreamFrames.Ack(json, ack));
+            while (await subscription.Items.WaitToReadAsync(http.RequestAborted))
+            {
+                if (subscription.TakeDropped() is > 0 and var dropped) await SendAsync(json => StreamFrames.Gap(json, dropped));
+                while (subscription.Items.TryRead(out var item)) await SendAsync(json => StreamFrames.Reading(json, item));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away.
+        }
+    }
+
+    /// <summary>A WebSocket subscriber: one loop sends queued events, the other answers the client's actions.</summary>
+    private sealed class WebSocketSession(WebSocket socket, Subscription subscription, StreamHub hub, Caller caller, HttpContext http)
+    {
+        private readonly SemaphoreSlim _sending = new(1, 1);
+        private readonly ArrayBufferWriter<byte> _out = new(1024);
+
+        public async Task RunAsync(string ack)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            await SendAsync(json => StreamFrames.Ack(json, ack), stop.Token);
+            var sending = SendEventsAsync(stop.Token);
+            try
+            {
+                await ReceiveAsync(stop.Token);
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                try
+                {
+                    await sending;
+                }
+                catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+                {
+                }
+            }
+        }
+
+        private async Task SendEventsAsync(CancellationToken ct)
+        {
+            while (await subscription.Items.WaitToReadAsync(ct))
+            {
+                if (subscription.TakeDropped() is > 0 and var dropped) await SendAsync(json => StreamFrames.Gap(json, dropped), ct);
+                while (subscription.Items.TryRead(out var item)) await SendAsync(json => StreamFrames.Reading(json, item), ct);
+            }
+        }
+
+        private async Task ReceiveAsync(CancellationToken ct)
+        {
+            const int MaxMessage = 64 * 1024;
+            var buffer = new byte[4096];
+            while (socket.State == WebSocketState.Open)
+            {
+                ValueWebSocketReceiveResult result;
+                var length = 0;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (buffer.Length >= MaxMessage)
+                        {
+                            await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "messages are at most 64 KiB", CancellationToken.None);
+                            return;
+                        }
+                        Array.Resize(ref buffer, buffer.Length * 2);
+                    }
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length), ct);
+                    length += result.Count;
+                }
+                while (!result.EndOfMessage);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    return;
+                }
+                await HandleAsync(buffer.AsSpan(0, length).ToArray(), ct);
+            }
+        }
+
+        private async Task HandleAsync(byte[] message, CancellationToken ct)
+        {
+            string? action = null, deviceId = null;
+            try
+            {
+                using var document = JsonDocument.Parse(message);
+                if (document.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    if (document.RootElement.TryGetProperty("action", out var a) && a.ValueKind == JsonValueKind.String) action = a.GetString();
+                    if (document.RootElement.TryGetProperty("device_id", out var d) && d.ValueKind == JsonValueKind.String) deviceId = d.GetString();
+                }
+            }
+            catch (JsonException)
+            {
+                await SendAsync(json => StreamFrames.Error(json, "INVALID_JSON", "The message is not JSON"), ct);
+                return;
+            }
+            switch (action)
+            {
+                case "ping":
+                    await SendAsync(StreamFrames.Pong, ct);
+                    break;
+                case "subscribe" or "unsubscribe" when deviceId is not null:
+                    var devices = http.RequestServices.GetRequiredService<DeviceRegistry>();
+                    var projectId = http.RequestServices.GetRequiredService<Tenancy>().ProjectOf(caller);
+                    if (!devices.TryGetId(projectId, deviceId, out var id) || (caller.DeviceId is { } own && own != id))
+                    {
+                        await SendAsync(json => StreamFrames.Error(json, "DEVICE_NOT_FOUND", $"Device not found: {deviceId}"), ct);
+                        break;
+                    }
+                    if (action == "subscribe") hub.Follow(subscription, id);
+                    else hub.Unfollow(subscription, id);
+                    await SendAsync(json => StreamFrames.Ack(json, action == "subscribe" ? $"Subscribed to device: {deviceId}" : $"Unsubscribed from device: {deviceId}"), ct);
+                    break;
+                case "subscribe" or "unsubscribe":
+                    await SendAsync(json => StreamFrames.Error(json, "INVALID_PAYLOAD", "device_id is required"), ct);
+                    break;
+                default:
+                    await SendAsync(json => StreamFrames.Error(json, "UNKNOWN_ACTION", $"Unknown action: {action ?? "(none)"}"), ct);
+                    break;
+            }
+        }
+
+        private async Task SendAsync(Action<Utf8JsonWriter> write, CancellationToken ct)
+        {
+            await _sending.WaitAsync(ct);
+            try
+            {
+                _out.ResetWrittenCount();
+                using (var json = new Utf8JsonWriter(_out)) write(json);
+                await socket.SendAsync(_out.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, ct);
+            }
+            finally
+            {
+                _sending.Release();
+            }
+        }
+    }
+}
+
+/// <summary>The stream's JSON frames.</summary>
+public static class StreamFrames
+{
+    public static void Ack(Utf8JsonWriter json, string message)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "ack");
+        json.WriteString("message", message);
+        json.WriteEndObject();
+    }
+
+    public static void Pong(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "pong");
+        json.WriteEndObject();
+    }
+
+    public static void Error(Utf8JsonWriter json, string code, string message)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "error");
+        json.WriteString("code", code);
+        json.WriteString("message", message);
+        json.WriteEndObject();
+    }
+
+    /// <summary>Sent when a slow subscriber lost its oldest events: how many it missed.</summary>
+    public static void Gap(Utf8JsonWriter json, long dropped)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "gap");
+        json.WriteNumber("dropped", dropped);
+        json.WriteEndObject();
+    }
+
+    public static void Reading(Utf8JsonWriter json, StreamItem item)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "reading");
+        json.WriteString("device_id", item.ExternalId);
+        json.WriteString("kind", EventJson.KindName(item.Event.Kind));
+        json.WritePropertyName("data");
+        EventJson.WriteReading(json, item.Event, item.ExternalId);
+        json.WriteEndObject();
+    }
+}

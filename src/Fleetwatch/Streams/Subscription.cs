@@ -1,0 +1,59 @@
+using System.Threading.Channels;
+using Fleetwatch.Storage;
+
+namespace Fleetwatch.Streams;
+
+/// <summary>One committed event on its way to a subscriber, with the device's string id for the frame.</summary>
+public readonly record struct StreamItem(StoredEvent Event, string ExternalId);
+
+/// <summary>
+/// One live subscriber: the devices it follows (or a whole project, optionally one tag of it) and a bounded
+/// queue. A subscriber that reads too slowly loses its oldest items, counted so it is told of the gap: it can
+/// never slow ingest or make memory grow.
+/// </summary>
+public sealed class Subscription
+{
+    private readonly Channel<StreamItem> _queue;
+    private readonly HashSet<long> _devices = [];
+    private long _dropped;
+
+    public Subscription(long projectId, bool wholeProject, string? tag, int capacity)
+    {
+        ProjectId = projectId;
+        WholeProject = wholeProject;
+        Tag = tag;
+        _queue = Channel.CreateBounded<StreamItem>(new BoundedChannelOptions(capacity)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        }, _ => Interlocked.Increment(ref _dropped));
+    }
+
+    public long ProjectId { get; }
+    public bool WholeProject { get; }
+    public string? Tag { get; }
+    public ChannelReader<StreamItem> Items => _queue.Reader;
+
+    public long[] Devices
+    {
+        get { lock (_devices) return [.. _devices]; }
+    }
+
+    public bool Follow(long deviceId)
+    {
+        lock (_devices) return _devices.Add(deviceId);
+    }
+
+    public bool Unfollow(long deviceId)
+    {
+        lock (_devices) return _devices.Remove(deviceId);
+    }
+
+    /// <summary>Called on the writer's thread after a commit: never blocks.</summary>
+    public void Offer(StreamItem item) => _queue.Writer.TryWrite(item);
+
+    /// <summary>How many items were dropped since the last call (the gap to report).</summary>
+    public long TakeDropped() => Interlocked.Exchange(ref _dropped, 0);
+
+    public void Complete() => _queue.Writer.TryComplete();
+}
