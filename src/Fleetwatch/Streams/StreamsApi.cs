@@ -104,11 +104,8 @@ public static class StreamsApi
         try
         {
             await SendAsync(json => StreamFrames.Ack(json, ack));
-            while (await subscription.Items.WaitToReadAsync(http.RequestAborted))
-            {
-                if (subscription.TakeDropped() is > 0 and var dropped) await SendAsync(json => StreamFrames.Gap(json, dropped));
-                while (subscription.Items.TryRead(out var item)) await SendAsync(json => StreamFrames.Reading(json, item));
-            }
+            await foreach (var (dropped, item) in subscription.ReadAllAsync(http.RequestAborted))
+                await SendAsync(json => StreamFrames.Next(json, dropped, item));
         }
         catch (OperationCanceledException)
         {
@@ -146,11 +143,8 @@ public static class StreamsApi
 
         private async Task SendEventsAsync(CancellationToken ct)
         {
-            while (await subscription.Items.WaitToReadAsync(ct))
-            {
-                if (subscription.TakeDropped() is > 0 and var dropped) await SendAsync(json => StreamFrames.Gap(json, dropped), ct);
-                while (subscription.Items.TryRead(out var item)) await SendAsync(json => StreamFrames.Reading(json, item), ct);
-            }
+            await foreach (var (dropped, item) in subscription.ReadAllAsync(ct))
+                await SendAsync(json => StreamFrames.Next(json, dropped, item), ct);
         }
 
         private async Task ReceiveAsync(CancellationToken ct)
@@ -270,6 +264,13 @@ public static class StreamFrames
         json.WriteString("code", code);
         json.WriteString("message", message);
         json.WriteEndObject();
+    }
+
+    /// <summary>A gap marker when <paramref name="dropped"/> &gt; 0, else the item's reading.</summary>
+    public static void Next(Utf8JsonWriter json, long dropped, StreamItem item)
+    {
+        if (dropped > 0) Gap(json, dropped);
+        else Reading(json, item);
     }
 
     /// <summary>Sent when a slow subscriber lost its oldest events: how many it missed.</summary>

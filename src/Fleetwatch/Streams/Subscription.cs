@@ -32,7 +32,6 @@ public sealed class Subscription
     public long ProjectId { get; }
     public bool WholeProject { get; }
     public string? Tag { get; }
-    public ChannelReader<StreamItem> Items => _queue.Reader;
 
     public long[] Devices
     {
@@ -52,8 +51,23 @@ public sealed class Subscription
     /// <summary>Called on the writer's thread after a commit: never blocks.</summary>
     public void Offer(StreamItem item) => _queue.Writer.TryWrite(item);
 
-    /// <summary>How many items were dropped since the last call (the gap to report).</summary>
-    public long TakeDropped() => Interlocked.Exchange(ref _dropped, 0);
+    /// <summary>
+    /// The items in order, each preceded by the number dropped since the previous one when there is a gap
+    /// (an item with <c>Dropped &gt; 0</c> and no event). A drop always comes with a newer item queued, so
+    /// no gap goes unreported.
+    /// </summary>
+    public async IAsyncEnumerable<(long Dropped, StreamItem Item)> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        while (await _queue.Reader.WaitToReadAsync(ct))
+        {
+            while (_queue.Reader.TryRead(out var item))
+            {
+                var dropped = Interlocked.Exchange(ref _dropped, 0);
+                if (dropped > 0) yield return (dropped, default);
+                yield return (0, item);
+            }
+        }
+    }
 
     public void Complete() => _queue.Writer.TryComplete();
 }
