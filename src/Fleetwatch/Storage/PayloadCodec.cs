@@ -77,6 +77,33 @@ public static class PayloadCodec
         return [.. fields];
     }
 
+    /// <summary>Calls <paramref name="onNumber"/> with each numeric field's metric id and value (booleans and text are skipped).</summary>
+    public static void ForEachNumber<TState>(ReadOnlySpan<byte> payload, ref TState state, NumberVisitor<TState> onNumber)
+    {
+        var pos = 0;
+        while (pos < payload.Length)
+        {
+            var id = (int)ReadVarint(payload, ref pos);
+            var tag = (ValueTag)payload[pos++];
+            switch (tag)
+            {
+                case ValueTag.Int:
+                    var zigzag = ReadVarint(payload, ref pos);
+                    onNumber(ref state, id, (long)(zigzag >> 1) ^ -(long)(zigzag & 1));
+                    break;
+                case ValueTag.Double:
+                    onNumber(ref state, id, BinaryPrimitives.ReadDoubleLittleEndian(payload[pos..]));
+                    pos += 8;
+                    break;
+                case ValueTag.Text or ValueTag.Json:
+                    pos += (int)ReadVarint(payload, ref pos);
+                    break;
+            }
+        }
+    }
+
+    public delegate void NumberVisitor<TState>(ref TState state, int metricId, double value);
+
     /// <summary>Whether every metric id in the payload satisfies <paramref name="known"/>, without decoding values into objects.</summary>
     public static bool AllMetricsKnown(ReadOnlySpan<byte> payload, Func<int, bool> known)
     {

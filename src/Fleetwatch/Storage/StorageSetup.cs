@@ -22,6 +22,7 @@ public static partial class StorageSetup
         builder.Services.AddSingleton(s => (IEventBatchStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton(s => (ITenantStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton(s => (ITelemetryStore)s.GetRequiredService<IDatabase>());
+        builder.Services.AddSingleton(s => (IRollupStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton<MetricDictionary>();
         builder.Services.AddSingleton<ChangeBus>();
         if (target.IsPostgres)

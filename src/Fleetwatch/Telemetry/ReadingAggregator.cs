@@ -25,9 +25,26 @@ public sealed class AggregateCell
             counted = true;
         }
         if (!counted && metric is not null) return;
-        Readings++;
-        if (FirstTs is null || e.TsMicros < FirstTs) FirstTs = e.TsMicros;
-        if (LastTs is null || e.TsMicros > LastTs) LastTs = e.TsMicros;
+        Count(1, e.TsMicros, e.TsMicros);
+    }
+
+    /// <summary>Folds in a rolled-up hour: its readings (or, filtered, the metric's count) and their first and last times.</summary>
+    public void Add(RollupHour? hour, IEnumerable<(string Name, RollupMetric Stats)> metrics, bool filtered)
+    {
+        foreach (var (name, m) in metrics)
+        {
+            if (!Metrics.TryGetValue(name, out var stats)) Metrics[name] = stats = new MetricStats();
+            stats.Merge(m.Count, m.Sum, m.Min, m.Max, m.LastValue, m.LastTs, m.LastId);
+            if (filtered) Count(m.Count, m.FirstTs, m.LastTs);
+        }
+        if (!filtered && hour is { Readings: > 0, FirstTs: { } first, LastTs: { } last }) Count(hour.Readings, first, last);
+    }
+
+    private void Count(long readings, long first, long last)
+    {
+        Readings += readings;
+        if (FirstTs is null || first < FirstTs) FirstTs = first;
+        if (LastTs is null || last > LastTs) LastTs = last;
     }
 }
 
@@ -53,16 +70,69 @@ public sealed class AggregateResult(string source)
 }
 
 /// <summary>
-/// Aggregates a device's readings over a range, optionally per UTC-aligned bucket, by reading the range in
-/// pages in time order (each page an index range scan) and folding each reading into its cells.
+/// Aggregates a device's readings over a range, optionally per UTC-aligned bucket. Hourly and wider buckets
+/// come from hourly rollups for the sealed whole hours of the range (built the first time they are asked
+/// for, see <see cref="HourlyRollup"/>) and from raw rows for the partial hours at its edges and the
+/// hours not yet sealed; anything else is read raw, in pages in time order, each an index range scan.
 /// </summary>
-public sealed class ReadingAggregator(ITelemetryStore store, MetricDictionary metrics)
+public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollups, MetricDictionary metrics, IDatabase database)
 {
     private const int Page = 10_000;
+    // Materialised a month at a time, so one first query never holds one huge transaction.
+    private const long MaterializeSpan = 31 * 24 * HourlyRollup.HourMicros;
 
     public async Task<AggregateResult> AggregateAsync(long deviceId, TimeRange range, long? bucket, string? metric, CancellationToken ct)
     {
-        var result = new AggregateResult("raw");
+        if (bucket is not { } width || width % HourlyRollup.HourMicros != 0) return await RawAsync(deviceId, range, bucket, metric, new AggregateResult("raw"), ct);
+
+        // Whole hours inside [from, to], and of those the ones sealed now.
+        var firstHour = -AggregateResult.BucketStart(-range.FromMicros, HourlyRollup.HourMicros);
+        var endHour = Math.Min(AggregateResult.BucketStart(range.ToMicros + 1, HourlyRollup.HourMicros), HourlyRollup.SealedBefore(Clock.NowMicros()));
+        if (endHour - firstHour < HourlyRollup.HourMicros) return await RawAsync(deviceId, range, bucket, metric, new AggregateResult("raw"), ct);
+        var lastHour = endHour - HourlyRollup.HourMicros;
+
+        var done = await rollups.RolledUpHoursAsync(deviceId, firstHour, lastHour, ct);
+        for (var start = firstHour; start <= lastHour;)
+        {
+            if (done.Contains(start))
+            {
+                start += HourlyRollup.HourMicros;
+                continue;
+            }
+            var stop = start;
+            while (stop + HourlyRollup.HourMicros <= lastHour && !done.Contains(stop + HourlyRollup.HourMicros) && stop + HourlyRollup.HourMicros - start < MaterializeSpan)
+                stop += HourlyRollup.HourMicros;
+            await rollups.MaterializeAsync(deviceId, start, stop, ct);
+            start = stop + HourlyRollup.HourMicros;
+        }
+
+        var result = new AggregateResult("rollup");
+        int? metricId = null;
+        if (metric is not null)
+        {
+            if (!metrics.TryGetId(metric, out var id)) await database.LoadMetricsAsync(metrics, ct);
+            metricId = metrics.TryGetId(metric, out id) ? id : -1;
+        }
+        var (hours, rows) = await rollups.ReadRollupsAsync(deviceId, firstHour, lastHour, metricId, ct);
+        if (rows.Any(r => !metrics.TryGetName(r.MetricId, out _))) await database.LoadMetricsAsync(metrics, ct);
+        var byHour = rows.ToLookup(r => r.Hour);
+        foreach (var hour in hours)
+        {
+            var named = byHour[hour.Hour].Select(r => (metrics.TryGetName(r.MetricId, out var name) ? name : $"metric#{r.MetricId}", r)).ToList();
+            result.Total.Add(hour, named, metric is not null);
+            var start = AggregateResult.BucketStart(hour.Hour, width);
+            if (!result.ByBucket.TryGetValue(start, out var cell)) result.ByBucket[start] = cell = new AggregateCell();
+            cell.Add(hour, named, metric is not null);
+        }
+        // The edges: before the first whole hour, and after the last sealed one.
+        if (range.FromMicros < firstHour) await RawAsync(deviceId, new TimeRange(range.FromMicros, firstHour - 1), bucket, metric, result, ct);
+        if (endHour <= range.ToMicros) await RawAsync(deviceId, new TimeRange(endHour, range.ToMicros), bucket, metric, result, ct);
+        RemoveEmpty(result);
+        return result;
+    }
+
+    private async Task<AggregateResult> RawAsync(long deviceId, TimeRange range, long? bucket, string? metric, AggregateResult result, CancellationToken ct)
+    {
         var query = EventQuery.Page(deviceId, EventQuery.Readings, range.FromMicros, range.ToMicros, ascending: true, Page);
         while (true)
         {
@@ -80,8 +150,13 @@ public sealed class ReadingAggregator(ITelemetryStore store, MetricDictionary me
             if (rows.Count < Page) break;
             query = query.After(rows[^1]);
         }
-        // A bucket whose readings lacked the metric asked for holds nothing to show.
-        foreach (var empty in result.ByBucket.Where(b => b.Value.Readings == 0).Select(b => b.Key).ToList()) result.ByBucket.Remove(empty);
+        RemoveEmpty(result);
         return result;
+    }
+
+    /// <summary>A bucket with no reading (or none with the metric asked for) holds nothing to show.</summary>
+    private static void RemoveEmpty(AggregateResult result)
+    {
+        foreach (var empty in result.ByBucket.Where(b => b.Value.Readings == 0).Select(b => b.Key).ToList()) result.ByBucket.Remove(empty);
     }
 }

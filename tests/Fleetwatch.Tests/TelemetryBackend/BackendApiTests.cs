@@ -241,6 +241,47 @@ public abstract class BackendApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task HourlyRollups_AgreeWithRawRows_AndFollowLateWrites()
+    {
+        var (deviceId, _) = await RegisterAsync();
+        // Three days of readings every 7 minutes, values that make sums and extremes easy to get wrong.
+        var start = new DateTime(2025, 3, 1, 0, 0, 0, DateTimeKind.Utc);
+        var events = Enumerable.Range(0, 3 * 24 * 60 / 7).Select(i => new
+        {
+            ts = start.AddMinutes(i * 7).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            data = new { temperature = (i * 37 % 101) - 40.5, humidity = i % 3 == 0 ? (int?)(i % 100) : null },
+        }).ToArray();
+        Assert.Equal(HttpStatusCode.Accepted, (await Client.PostJsonAsync("/telemetry", new { device_external_id = deviceId, events }, TestServer.AdminKey)).StatusCode);
+        const string range = "start=2025-03-01T00:30:00Z&end=2025-03-03T23:10:00Z";
+
+        async Task<JsonElement> Aggregate(string query) =>
+            (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/aggregate?{range}&{query}", key: null)).ReadJsonAsync()).GetProperty("data");
+        var raw = await Aggregate("bucket=15m&metric=temperature");
+        var rolled = await Aggregate("bucket=1d&metric=temperature");
+        Assert.Equal("raw", raw.Str("source"));
+        Assert.Equal("rollup", rolled.Str("source"));
+        foreach (var name in new[] { "min", "max", "count", "last" })
+            Assert.Equal(raw.GetProperty("temperature").GetProperty(name).GetDouble(), rolled.GetProperty("temperature").GetProperty(name).GetDouble());
+        Assert.Equal(raw.GetProperty("temperature").GetProperty("sum").GetDouble(), rolled.GetProperty("temperature").GetProperty("sum").GetDouble(), 6);
+        Assert.Equal(raw.Int("reading_count"), rolled.Int("reading_count"));
+        Assert.Equal(raw.Str("first_reading"), rolled.Str("first_reading"));
+        Assert.Equal(raw.Str("last_reading"), rolled.Str("last_reading"));
+        Assert.Equal(3, rolled.GetProperty("buckets").GetArrayLength());
+        var unfiltered = await Aggregate("bucket=1h");
+        var inRange = events.Count(e => string.CompareOrdinal(e.ts, "2025-03-01T00:30:00Z") >= 0 && string.CompareOrdinal(e.ts, "2025-03-03T23:10:00Z") <= 0);
+        Assert.Equal(inRange, unfiltered.Int("reading_count"));
+        Assert.Equal(raw.GetProperty("temperature").GetProperty("count").GetInt32(), unfiltered.GetProperty("temperature").Int("count"));
+
+        // A late write into a rolled-up hour: the next answer includes it.
+        await Client.PostJsonAsync("/telemetry", new { device_external_id = deviceId, events = new[] { new { ts = "2025-03-02T12:34:56Z", data = new { temperature = 84.9 } } } }, TestServer.AdminKey);
+        var after = await Aggregate("bucket=1d&metric=temperature");
+        Assert.Equal(84.9, after.GetProperty("temperature").GetProperty("max").GetDouble());
+        Assert.Equal(rolled.GetProperty("temperature").Int("count") + 1, after.GetProperty("temperature").Int("count"));
+        var day = after.GetProperty("buckets").EnumerateArray().Single(b => b.Str("start") == "2025-03-02T00:00:00Z");
+        Assert.Equal(84.9, day.GetProperty("metrics").GetProperty("temperature").GetProperty("max").GetDouble());
+    }
+
+    [Fact]
     public async Task Health_SaysHealthy_WithTheStreamCount()
     {
         var health = await (await Client.GetAsync("/api/v1/health", key: null)).ReadJsonAsync();

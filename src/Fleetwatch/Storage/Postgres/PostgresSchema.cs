@@ -77,5 +77,32 @@ internal static class PostgresSchema
         ALTER TABLE devices ADD COLUMN deactivated_at bigint;
         ALTER TABLE devices ADD COLUMN last_seen_at bigint;
         """,
+        // 4: hourly rollups of sealed hours (see HourlyRollup): one row per device-hour, one per device-hour-metric,
+        // and a per-device epoch that a late write bumps, so a rollup computed before it is never cached.
+        """
+        CREATE TABLE rollup_hours (
+            device_id bigint NOT NULL,
+            hour bigint NOT NULL,
+            readings bigint NOT NULL,
+            first_ts bigint,
+            last_ts bigint,
+            PRIMARY KEY (device_id, hour));
+        CREATE TABLE rollup_hour_metrics (
+            device_id bigint NOT NULL,
+            hour bigint NOT NULL,
+            metric_id integer NOT NULL,
+            count bigint NOT NULL,
+            sum double precision NOT NULL,
+            min double precision NOT NULL,
+            max double precision NOT NULL,
+            first_ts bigint NOT NULL,
+            last_ts bigint NOT NULL,
+            last_id bigint NOT NULL,
+            last_value double precision NOT NULL,
+            PRIMARY KEY (device_id, hour, metric_id));
+        CREATE TABLE rollup_epochs (
+            device_id bigint PRIMARY KEY,
+            epoch bigint NOT NULL);
+        """,
     ];
 }

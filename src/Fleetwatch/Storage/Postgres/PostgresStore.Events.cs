@@ -32,6 +32,7 @@ public sealed partial class PostgresStore
         if (events.Length >= CopyThreshold) await CopyEventsAsync(connection, events, payloads, ct);
         else await InsertEventsAsync(connection, events, payloads, ct);
         await UpsertLatestStatusAsync(connection, events, payloads, ct);
+        await DropStaleRollupsAsync(connection, Telemetry.HourlyRollup.LateHours(events, now), ct);
         await tx.CommitAsync(ct);
         foreach (var (name, id) in newMetrics) metrics.Add(id, name);
         try

@@ -71,5 +71,32 @@ internal static class SqliteSchema
         ALTER TABLE devices ADD COLUMN deactivated_at INTEGER;
         ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;
         """,
+        // 4: hourly rollups of sealed hours (see HourlyRollup): one row per device-hour, one per device-hour-metric,
+        // and a per-device epoch that a late write bumps, so a rollup computed before it is never cached.
+        """
+        CREATE TABLE rollup_hours (
+            device_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            readings INTEGER NOT NULL,
+            first_ts INTEGER,
+            last_ts INTEGER,
+            PRIMARY KEY (device_id, hour)) WITHOUT ROWID;
+        CREATE TABLE rollup_hour_metrics (
+            device_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            metric_id INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            sum REAL NOT NULL,
+            min REAL NOT NULL,
+            max REAL NOT NULL,
+            first_ts INTEGER NOT NULL,
+            last_ts INTEGER NOT NULL,
+            last_id INTEGER NOT NULL,
+            last_value REAL NOT NULL,
+            PRIMARY KEY (device_id, hour, metric_id)) WITHOUT ROWID;
+        CREATE TABLE rollup_epochs (
+            device_id INTEGER PRIMARY KEY,
+            epoch INTEGER NOT NULL);
+        """,
     ];
 }

@@ -51,6 +51,7 @@ public sealed partial class SqliteStore
                 payloads[i] = payload;
             }
             foreach (var i in EventOrdering.LatestStatusPerDevice(events).Values) UpsertLatestStatus(w, tx, events[i], payloads[i]);
+            DropStaleRollups(w.Connection, tx, Telemetry.HourlyRollup.LateHours(events, now));
 
             w.SaveNextId.Transaction = tx;
             w.SaveNextId.Parameters[0].Value = nextId;

@@ -1,0 +1,121 @@
+using Fleetwatch.Telemetry;
+using Microsoft.Data.Sqlite;
+
+namespace Fleetwatch.Storage.Sqlite;
+
+public sealed partial class SqliteStore : IRollupStore
+{
+    private static readonly string ReadingKinds = string.Join(',', EventQuery.Readings.Select(k => (int)k));
+
+    public Task<HashSet<long>> RolledUpHoursAsync(long deviceId, long fromHour, long toHour, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, "SELECT hour FROM rollup_hours WHERE device_id = $d AND hour BETWEEN $from AND $to",
+            [("$d", deviceId), ("$from", fromHour), ("$to", toHour)]);
+        using var reader = command.ExecuteReader();
+        var hours = new HashSet<long>();
+        while (reader.Read()) hours.Add(reader.GetInt64(0));
+        return Task.FromResult(hours);
+    }
+
+    public Task MaterializeAsync(long deviceId, long fromHour, long toHour, CancellationToken ct)
+    {
+        using var connection = Open();
+        var builder = new HourlyRollup.Builder(fromHour, toHour);
+        long epoch;
+        // One read transaction: the epoch and the rows come from the same snapshot.
+        using (var read = connection.BeginTransaction(deferred: true))
+        {
+            epoch = Epoch(connection, read, deviceId);
+            using var command = Command(connection, read, $"SELECT ts, id, payload FROM events WHERE device_id = $d AND kind IN ({ReadingKinds}) AND ts BETWEEN $from AND $to",
+                [("$d", deviceId), ("$from", fromHour), ("$to", toHour + HourlyRollup.HourMicros - 1)]);
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) builder.Add(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader[2]);
+            read.Commit();
+        }
+
+        using var write = connection.BeginTransaction(deferred: false);
+        // A late write since the snapshot bumped the epoch: what was read may be stale, so store nothing.
+        if (Epoch(connection, write, deviceId) != epoch) return Task.CompletedTask;
+        using (var hours = Command(connection, write, "INSERT OR REPLACE INTO rollup_hours (device_id, hour, readings, first_ts, last_ts) VALUES ($d, $h, $n, $f, $l)",
+            [("$d", deviceId), ("$h", 0L), ("$n", 0L), ("$f", 0L), ("$l", 0L)]))
+        {
+            foreach (var h in builder.Hours())
+            {
+                hours.Parameters["$h"].Value = h.Hour;
+                hours.Parameters["$n"].Value = h.Readings;
+                hours.Parameters["$f"].Value = (object?)h.FirstTs ?? DBNull.Value;
+                hours.Parameters["$l"].Value = (object?)h.LastTs ?? DBNull.Value;
+                hours.ExecuteNonQuery();
+            }
+        }
+        using (var metrics = Command(connection, write, """
+            INSERT OR REPLACE INTO rollup_hour_metrics (device_id, hour, metric_id, count, sum, min, max, first_ts, last_ts, last_id, last_value)
+            VALUES ($d, $h, $m, $n, $s, $min, $max, $f, $l, $li, $lv)
+            """, [("$d", deviceId), ("$h", 0L), ("$m", 0), ("$n", 0L), ("$s", 0.0), ("$min", 0.0), ("$max", 0.0), ("$f", 0L), ("$l", 0L), ("$li", 0L), ("$lv", 0.0)]))
+        {
+            foreach (var m in builder.Metrics())
+            {
+                var p = metrics.Parameters;
+                p["$h"].Value = m.Hour;
+                p["$m"].Value = m.MetricId;
+                p["$n"].Value = m.Count;
+                p["$s"].Value = m.Sum;
+                p["$min"].Value = m.Min;
+                p["$max"].Value = m.Max;
+                p["$f"].Value = m.FirstTs;
+                p["$l"].Value = m.LastTs;
+                p["$li"].Value = m.LastId;
+                p["$lv"].Value = m.LastValue;
+                metrics.ExecuteNonQuery();
+            }
+        }
+        write.Commit();
+        return Task.CompletedTask;
+    }
+
+    public Task<(IReadOnlyList<RollupHour> Hours, IReadOnlyList<RollupMetric> Metrics)> ReadRollupsAsync(long deviceId, long fromHour, long toHour, int? metricId, CancellationToken ct)
+    {
+        using var connection = Open();
+        var hours = new List<RollupHour>();
+        using (var command = Command(connection, null, "SELECT hour, readings, first_ts, last_ts FROM rollup_hours WHERE device_id = $d AND hour BETWEEN $from AND $to",
+            [("$d", deviceId), ("$from", fromHour), ("$to", toHour)]))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+                hours.Add(new RollupHour(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)));
+        }
+        var metrics = new List<RollupMetric>();
+        using (var command = Command(connection, null, $"""
+            SELECT hour, metric_id, count, sum, min, max, first_ts, last_ts, last_id, last_value FROM rollup_hour_metrics
+            WHERE device_id = $d AND hour BETWEEN $from AND $to {(metricId is null ? "" : "AND metric_id = $m")}
+            """, [("$d", deviceId), ("$from", fromHour), ("$to", toHour), ("$m", metricId ?? 0)]))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                metrics.Add(new RollupMetric(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetDouble(3), reader.GetDouble(4),
+                    reader.GetDouble(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetDouble(9)));
+            }
+        }
+        return Task.FromResult<(IReadOnlyList<RollupHour>, IReadOnlyList<RollupMetric>)>((hours, metrics));
+    }
+
+    /// <summary>In the writer's transaction: the epoch first, then the stale hours (the order the PostgreSQL twin needs too).</summary>
+    private static void DropStaleRollups(SqliteConnection connection, SqliteTransaction tx, List<(long Device, long Hour)> late)
+    {
+        if (late.Count == 0) return;
+        foreach (var device in late.Select(l => l.Device).Distinct())
+        {
+            Execute(connection, tx, "INSERT INTO rollup_epochs (device_id, epoch) VALUES ($d, 1) ON CONFLICT (device_id) DO UPDATE SET epoch = epoch + 1", ("$d", device));
+        }
+        foreach (var (device, hour) in late)
+        {
+            Execute(connection, tx, "DELETE FROM rollup_hours WHERE device_id = $d AND hour = $h", ("$d", device), ("$h", hour));
+            Execute(connection, tx, "DELETE FROM rollup_hour_metrics WHERE device_id = $d AND hour = $h", ("$d", device), ("$h", hour));
+        }
+    }
+
+    private static long Epoch(SqliteConnection connection, SqliteTransaction tx, long deviceId) =>
+        Scalar(connection, tx, "SELECT epoch FROM rollup_epochs WHERE device_id = $d", ("$d", deviceId)) as long? ?? 0;
+}
