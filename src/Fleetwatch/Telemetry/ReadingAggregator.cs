@@ -81,9 +81,9 @@ public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollup
     // Materialised a month at a time, so one first query never holds one huge transaction.
     private const long MaterializeSpan = 31 * 24 * HourlyRollup.HourMicros;
 
-    public async Task<AggregateResult> AggregateAsync(long deviceId, TimeRange range, long? bucket, string? metric, CancellationToken ct)
+    public async Task<AggregateResult> AggregateAsync(long deviceId, TimeRange range, long? bucket, string? metric, bool forceRaw, CancellationToken ct)
     {
-        if (bucket is not { } width || width % HourlyRollup.HourMicros != 0) return await RawAsync(deviceId, range, bucket, metric, new AggregateResult("raw"), ct);
+        if (forceRaw || bucket is not { } width || width % HourlyRollup.HourMicros != 0) return await RawAsync(deviceId, range, bucket, metric, new AggregateResult("raw"), ct);
 
         // Whole hours inside [from, to], and of those the ones sealed now.
         var firstHour = -AggregateResult.BucketStart(-range.FromMicros, HourlyRollup.HourMicros);

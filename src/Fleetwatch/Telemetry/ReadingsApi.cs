@@ -29,7 +29,8 @@ public static class ReadingsApi
     }
 
     public sealed record HistoryParameters(string? Range, string? Start, string? End, string? Limit, string? Metric, string? Order, string? Cursor);
-    public sealed record AggregateParameters(string? Range, string? Start, string? End, string? Metric, string? Bucket, string? Empty);
+    /// <param name="Source"><c>raw</c> reads raw rows even where rollups could answer: to check them, or to compare.</param>
+    public sealed record AggregateParameters(string? Range, string? Start, string? End, string? Metric, string? Bucket, string? Empty, string? Source);
 
     private static async Task<IResult> LatestAsync(string device_id, HttpContext http, DeviceRegistry devices, Tenancy tenancy, ITelemetryStore store, MetricDictionary metrics)
     {
@@ -131,7 +132,9 @@ public static class ReadingsApi
         if (query.Empty is not (null or "omit" or "null"))
             return Problems.Coded(Problems.Validation("empty", "must be omit (the default) or null"), BackendDevicesApi.ValidationError);
 
-        var result = await aggregator.AggregateAsync(device.Id, range, bucket, query.Metric, http.RequestAborted);
+        if (query.Source is not (null or "auto" or "raw"))
+            return Problems.Coded(Problems.Validation("source", "must be auto (the default) or raw"), BackendDevicesApi.ValidationError);
+        var result = await aggregator.AggregateAsync(device.Id, range, bucket, query.Metric, forceRaw: query.Source == "raw", http.RequestAborted);
         return new Envelope(StatusCodes.Status200OK, json => WriteAggregate(json, device, range, result, bucket, query.Empty == "null"));
     }
 
