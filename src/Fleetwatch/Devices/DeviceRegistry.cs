@@ -20,6 +20,7 @@ public sealed class DeviceRegistry : ICommitObserver
     {
         _store = store;
         changes.Subscribe(ChangeBus.DeviceTopic, RefreshAsync);
+        changes.Subscribe(ChangeBus.ResyncTopic, (_, ct) => LoadAsync(ct));
     }
 
     /// <summary>Raised after a device was deleted, so the state kept per device can be dropped.</summary>
@@ -27,9 +28,18 @@ public sealed class DeviceRegistry : ICommitObserver
 
     public int Count => _byId.Count;
 
+    /// <summary>Loads every device; on a reload, devices deleted meanwhile are dropped.</summary>
     public async Task LoadAsync(CancellationToken ct)
     {
-        foreach (var device in await _store.LoadDevicesAsync(ct)) Add(device);
+        var loaded = await _store.LoadDevicesAsync(ct);
+        foreach (var device in loaded) Add(device);
+        var present = loaded.Select(d => d.Id).ToHashSet();
+        foreach (var gone in _byId.Values.Where(d => !present.Contains(d.Id)).ToList())
+        {
+            _byId.TryRemove(gone.Id, out _);
+            _ids.TryRemove((gone.ProjectId, gone.ExternalId), out _);
+            Removed?.Invoke(gone);
+        }
     }
 
     public bool TryGetId(long projectId, string externalId, out long deviceId) => _ids.TryGetValue((projectId, externalId), out deviceId);

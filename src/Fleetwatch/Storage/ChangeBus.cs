@@ -16,6 +16,8 @@ public interface IChangeTransport
 public sealed class ChangeBus(IEnumerable<IChangeTransport> transports)
 {
     public const string DeviceTopic = "device", KeyTopic = "key";
+    /// <summary>Delivered on this node only, after its notification connection came back: what it may have missed must be re-read.</summary>
+    public const string ResyncTopic = "resync";
 
     private readonly IChangeTransport[] _transports = [.. transports];
     private readonly ConcurrentDictionary<string, List<Func<string, CancellationToken, Task>>> _handlers = new();

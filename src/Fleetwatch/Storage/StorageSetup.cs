@@ -55,7 +55,11 @@ public static partial class StorageSetup
         await database.LoadMetricsAsync(metrics, ct);
         var devices = services.GetRequiredService<DeviceRegistry>();
         await devices.LoadAsync(ct);
-        await services.GetRequiredService<LatestStatusCache>().LoadAsync(services.GetRequiredService<IStatusStore>(), devices, metrics, ct);
+        var latest = services.GetRequiredService<LatestStatusCache>();
+        await latest.LoadAsync(services.GetRequiredService<IStatusStore>(), devices, metrics, ct);
+        // After a lost notification connection the registry reloads itself; the latest statuses follow (loading only moves them forward).
+        services.GetRequiredService<ChangeBus>().Subscribe(ChangeBus.ResyncTopic, (_, token) =>
+            latest.LoadAsync(services.GetRequiredService<IStatusStore>(), devices, metrics, token));
         Log.Loaded(logger, devices.Count);
     }
 

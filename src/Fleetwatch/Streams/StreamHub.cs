@@ -9,22 +9,35 @@ namespace Fleetwatch.Streams;
 /// PostgreSQL event feed, every other node's, so a subscriber hears of an event whichever API and node stored
 /// it. Lookups are by device and by project; handing an item over never blocks the writer.
 /// </summary>
-public sealed class StreamHub(DeviceRegistry devices) : ICommitObserver
+public sealed class StreamHub : ICommitObserver
 {
+    private readonly DeviceRegistry _devices;
+
+    public StreamHub(DeviceRegistry devices, ChangeBus changes)
+    {
+        _devices = devices;
+        // Events committed by other nodes while this one was not listening never reach its subscribers: say so.
+        changes.Subscribe(ChangeBus.ResyncTopic, (_, _) =>
+        {
+            foreach (var subscription in Volatile.Read(ref _all)) subscription.MarkGap();
+            return Task.CompletedTask;
+        });
+    }
+
     private readonly Lock _lock = new();
     // Copy-on-write arrays: the commit path reads them without a lock.
     private Dictionary<long, Subscription[]> _byDevice = [];
     private Dictionary<long, Subscription[]> _byProject = [];
-    private int _count;
+    private Subscription[] _all = [];
 
-    public int Count => Volatile.Read(ref _count);
+    public int Count => Volatile.Read(ref _all).Length;
 
     public void Add(Subscription subscription)
     {
         lock (_lock)
         {
             if (subscription.WholeProject) _byProject = With(_byProject, subscription.ProjectId, subscription);
-            Interlocked.Increment(ref _count);
+            _all = [.. _all, subscription];
         }
     }
 
@@ -50,7 +63,7 @@ public sealed class StreamHub(DeviceRegistry devices) : ICommitObserver
         {
             foreach (var device in subscription.Devices) Unfollow(subscription, device);
             if (subscription.WholeProject) _byProject = Without(_byProject, subscription.ProjectId, subscription);
-            Interlocked.Decrement(ref _count);
+            _all = [.. _all.Where(s => s != subscription)];
         }
         subscription.Complete();
     }
@@ -73,7 +86,7 @@ public sealed class StreamHub(DeviceRegistry devices) : ICommitObserver
             {
                 foreach (var subscription in watchers)
                 {
-                    if (subscription.Tag is null || devices.Get(e.DeviceId)?.HasTag(subscription.Tag) == true) subscription.Offer(item);
+                    if (subscription.Tag is null || _devices.Get(e.DeviceId)?.HasTag(subscription.Tag) == true) subscription.Offer(item);
                 }
             }
         }

@@ -266,19 +266,20 @@ public static class StreamFrames
         json.WriteEndObject();
     }
 
-    /// <summary>A gap marker when <paramref name="dropped"/> &gt; 0, else the item's reading.</summary>
+    /// <summary>A gap marker when <paramref name="dropped"/> is not 0, else the item's reading.</summary>
     public static void Next(Utf8JsonWriter json, long dropped, StreamItem item)
     {
-        if (dropped > 0) Gap(json, dropped);
+        if (dropped != 0) Gap(json, dropped);
         else Reading(json, item);
     }
 
-    /// <summary>Sent when a slow subscriber lost its oldest events: how many it missed.</summary>
+    /// <summary>Sent when a subscriber lost events: how many when it was too slow, null when the count is unknown (a resync).</summary>
     public static void Gap(Utf8JsonWriter json, long dropped)
     {
         json.WriteStartObject();
         json.WriteString("type", "gap");
-        json.WriteNumber("dropped", dropped);
+        if (dropped > 0) json.WriteNumber("dropped", dropped);
+        else json.WriteNull("dropped");
         json.WriteEndObject();
     }
 

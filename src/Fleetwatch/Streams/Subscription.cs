@@ -26,7 +26,19 @@ public sealed class Subscription
         {
             FullMode = BoundedChannelFullMode.DropOldest,
             SingleReader = true,
-        }, _ => Interlocked.Increment(ref _dropped));
+        }, _ => Increment());
+    }
+
+    private void Increment()
+    {
+        // A known count replaces the "unknown" marker; the marker itself is kept otherwise.
+        long current, next;
+        do
+        {
+            current = Volatile.Read(ref _dropped);
+            next = current < 0 ? 1 : current + 1;
+        }
+        while (Interlocked.CompareExchange(ref _dropped, next, current) != current);
     }
 
     public long ProjectId { get; }
@@ -48,6 +60,12 @@ public sealed class Subscription
         lock (_devices) return _devices.Remove(deviceId);
     }
 
+    /// <summary>
+    /// Events may have been missed without being dropped here (the node lost its notification connection): the
+    /// next item is preceded by a gap marker. An empty queue gets one at the next event.
+    /// </summary>
+    public void MarkGap() => Interlocked.CompareExchange(ref _dropped, -1, 0);
+
     /// <summary>Called on the writer's thread after a commit: never blocks.</summary>
     public void Offer(StreamItem item) => _queue.Writer.TryWrite(item);
 
@@ -62,8 +80,9 @@ public sealed class Subscription
         {
             while (_queue.Reader.TryRead(out var item))
             {
+                // -1: an unknown number missed (see MarkGap).
                 var dropped = Interlocked.Exchange(ref _dropped, 0);
-                if (dropped > 0) yield return (dropped, default);
+                if (dropped != 0) yield return (dropped, default);
                 yield return (0, item);
             }
         }

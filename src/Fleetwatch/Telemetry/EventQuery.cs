@@ -18,6 +18,14 @@ public sealed record EventQuery(long DeviceId, EventKind[] Kinds, long FromMicro
         new(deviceId, kinds, fromMicros, toMicros, ascending, limit, ascending ? long.MinValue : long.MaxValue, ascending ? long.MinValue : long.MaxValue);
 
     public EventQuery After(StoredEvent last) => this with { AfterTs = last.TsMicros, AfterId = last.Id };
+
+    /// <summary>
+    /// The time range narrowed to the cursor, so the index range starts at the cursor and not at the range's start:
+    /// without this, page N would scan every row of the pages before it.
+    /// </summary>
+    public (long From, long To) EffectiveRange => Ascending
+        ? (Math.Max(FromMicros, AfterTs), ToMicros)
+        : (FromMicros, Math.Min(ToMicros, AfterTs));
 }
 
 /// <summary>
@@ -33,10 +41,12 @@ public static class EventQuerySql
         Cache.GetOrAdd((engine, string.Join(',', kinds), ascending), _ =>
         {
             var (order, after) = ascending ? ("ASC", ">") : ("DESC", "<");
+            // The BETWEEN bounds (narrowed to the cursor, see EffectiveRange) give the index range; the row
+            // comparison only skips the rows of the cursor's own timestamp already served.
             var perKind = kinds.Select(kind => $"""
                 SELECT * FROM (SELECT id, ts, received_at, kind, payload FROM events
                     WHERE device_id = {parameter("device")} AND kind = {(int)kind} AND ts BETWEEN {parameter("from")} AND {parameter("to")}
-                      AND (ts {after} {parameter("ts")} OR (ts = {parameter("ts")} AND id {after} {parameter("id")}))
+                      AND (ts, id) {after} ({parameter("ts")}, {parameter("id")})
                     ORDER BY ts {order}, id {order} LIMIT {parameter("limit")}) AS k{(int)kind}
                 """);
             return $"SELECT * FROM ({string.Join(" UNION ALL ", perKind)}) AS page ORDER BY ts {order}, id {order} LIMIT {parameter("limit")}";

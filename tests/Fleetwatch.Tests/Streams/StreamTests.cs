@@ -161,6 +161,47 @@ public sealed class SqliteStreamTests(SqliteServerFixture fixture) : StreamTests
 public sealed class PostgresStreamTests(PostgresServerFixture fixture) : StreamTests(fixture), IClassFixture<PostgresServerFixture>
 {
     [Fact]
+    public async Task AfterTheNotificationConnectionDrops_TheNodeResyncs_AndSubscribersAreToldOfTheGap()
+    {
+        var database = await new PostgresBackend().CreateDatabaseAsync();
+        await using var a = await TestServer.StartAsync(database);
+        await using var b = await TestServer.StartAsync(database);
+        var deviceId = $"gap-{Guid.NewGuid():N}"[..20];
+        await a.Client.PostJsonAsync("/api/v1/devices", new { device_id = deviceId }, TestServer.AdminKey);
+        await using var stream = await ConnectWhenKnownAsync(b, deviceId);
+        Assert.Equal("ack", (await stream.ReceiveAsync()).Str("type"));
+
+        // Cut every node's LISTEN connection; they reconnect within a second and resync.
+        await using (var admin = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var kill = new Npgsql.NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()", admin);
+            await kill.ExecuteNonQueryAsync();
+        }
+        await Task.Delay(2500);
+        await a.Client.PostJsonAsync("/api/v1/ingest", new { device_id = deviceId, temperature = 12 }, TestServer.AdminKey);
+        var gap = await stream.ReceiveAsync();
+        Assert.Equal("gap", gap.Str("type"));
+        Assert.Equal(JsonValueKind.Null, gap.GetProperty("dropped").ValueKind);
+        Assert.Equal(12, (await stream.ReceiveAsync()).GetProperty("data").GetProperty("metrics").Int("temperature"));
+    }
+
+    private static async Task<LiveStream> ConnectWhenKnownAsync(TestServer server, string deviceId)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await LiveStream.ConnectAsync(server, $"/api/v1/realtime/subscribe/{deviceId}", TestServer.AdminKey);
+            }
+            catch (WebSocketException) when (attempt < 100)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    [Fact]
     public async Task AnEventPostedToOneNode_ReachesASubscriberOfTheOther()
     {
         await using var other = await TestServer.StartAsync(fixture.Server.Database);

@@ -17,6 +17,7 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
     public const string ChangesChannel = "fleetwatch_changes";
 
     private readonly ICommitObserver[] _observers = [.. observers];
+    private bool _listenedBefore;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -28,8 +29,6 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {
-                // REVIEW(#6): announcements sent while disconnected are missed until a later event of the same
-                // device; catching up by id range after a reconnect belongs with the live streams.
                 Log.Disconnected(logger, e);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
@@ -45,6 +44,10 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
         {
             await listen.ExecuteNonQueryAsync(ct);
         }
+        // Announcements sent while this node was not listening are lost: re-read what is kept in memory, and
+        // tell live subscribers they may have missed events.
+        if (_listenedBefore) await changes.DeliverAsync(ChangeBus.ResyncTopic, "", ct);
+        _listenedBefore = true;
         while (true)
         {
             await connection.WaitAsync(ct);

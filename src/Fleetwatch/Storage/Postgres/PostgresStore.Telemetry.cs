@@ -11,7 +11,7 @@ public sealed partial class PostgresStore : ITelemetryStore
     {
         await using var command = _dataSource.CreateCommand(EventQuerySql.For(Engine, query.Kinds, query.Ascending,
             name => "$" + (Array.IndexOf(QueryParameters, name) + 1)));
-        foreach (var value in new[] { query.DeviceId, query.FromMicros, query.ToMicros, query.AfterTs, query.AfterId, query.Limit })
+        foreach (var value in new[] { query.DeviceId, query.EffectiveRange.From, query.EffectiveRange.To, query.AfterTs, query.AfterId, query.Limit })
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         await using var reader = await command.ExecuteReaderAsync(ct);
         var rows = new List<(long Id, long Ts, long Received, short Kind, byte[] Payload)>();

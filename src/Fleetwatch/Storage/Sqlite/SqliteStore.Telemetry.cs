@@ -8,7 +8,7 @@ public sealed partial class SqliteStore : ITelemetryStore
     {
         using var connection = Open();
         using var command = Command(connection, null, EventQuerySql.For(Engine, query.Kinds, query.Ascending, name => "$" + name),
-            [("$device", query.DeviceId), ("$from", query.FromMicros), ("$to", query.ToMicros), ("$ts", query.AfterTs), ("$id", query.AfterId), ("$limit", query.Limit)]);
+            [("$device", query.DeviceId), ("$from", query.EffectiveRange.From), ("$to", query.EffectiveRange.To), ("$ts", query.AfterTs), ("$id", query.AfterId), ("$limit", query.Limit)]);
         using var reader = command.ExecuteReader();
         var events = new List<StoredEvent>();
         while (reader.Read())
