@@ -2,12 +2,6 @@ using Fleetwatch.Storage;
 
 namespace Fleetwatch.Telemetry;
 
-/// <summary>A rolled-up hour of a device: how many readings, the first and the last.</summary>
-public sealed record RollupHour(long Hour, long Readings, long? FirstTs, long? LastTs);
-
-/// <summary>A rolled-up hour of one metric of a device.</summary>
-public sealed record RollupMetric(long Hour, int MetricId, long Count, double Sum, double Min, double Max, long FirstTs, long LastTs, long LastId, double LastValue);
-
 /// <summary>
 /// Hourly rollups, built the first time a query needs a sealed hour and kept: an hour is sealed once it ended
 /// more than <see cref="Grace"/> ago. Ingest pays nothing for them; only a late write into a sealed hour
@@ -42,7 +36,7 @@ public static class HourlyRollup
     public sealed class Builder(long fromHour, long toHour)
     {
         private readonly Dictionary<long, (long Readings, long First, long Last)> _hours = [];
-        private readonly Dictionary<(long Hour, int Metric), MetricAccumulator> _metrics = [];
+        private readonly Dictionary<(long Hour, int Metric), MetricStats> _metrics = [];
 
         public void Add(long ts, long id, ReadOnlySpan<byte> payload)
         {
@@ -50,7 +44,7 @@ public static class HourlyRollup
             var state = (Builder: this, Hour: hour, Ts: ts, Id: id);
             PayloadCodec.ForEachNumber(payload, ref state, static (ref (Builder Builder, long Hour, long Ts, long Id) s, int metric, double value) =>
             {
-                if (!s.Builder._metrics.TryGetValue((s.Hour, metric), out var acc)) s.Builder._metrics[(s.Hour, metric)] = acc = new MetricAccumulator();
+                if (!s.Builder._metrics.TryGetValue((s.Hour, metric), out var acc)) s.Builder._metrics[(s.Hour, metric)] = acc = new MetricStats();
                 acc.Add(value, s.Ts, s.Id);
             });
             // Every reading counts, as on the raw path, whether or not it has numbers.
@@ -69,39 +63,4 @@ public static class HourlyRollup
         public IEnumerable<RollupMetric> Metrics() => _metrics.Select(m => new RollupMetric(m.Key.Hour, m.Key.Metric, m.Value.Count, m.Value.Sum,
             m.Value.Min, m.Value.Max, m.Value.FirstTs, m.Value.LastTs, m.Value.LastId, m.Value.Last));
     }
-
-    private sealed class MetricAccumulator
-    {
-        public long Count, FirstTs = long.MaxValue, LastTs = long.MinValue, LastId = long.MinValue;
-        public double Sum, Min = double.PositiveInfinity, Max = double.NegativeInfinity, Last;
-
-        public void Add(double value, long ts, long id)
-        {
-            Count++;
-            Sum += value;
-            Min = Math.Min(Min, value);
-            Max = Math.Max(Max, value);
-            FirstTs = Math.Min(FirstTs, ts);
-            if (ts > LastTs || (ts == LastTs && id > LastId))
-            {
-                LastTs = ts;
-                LastId = id;
-                Last = value;
-            }
-        }
-    }
-}
-
-public interface IRollupStore
-{
-    /// <summary>The hours of [<paramref name="fromHour"/>, <paramref name="toHour"/>] already rolled up for the device.</summary>
-    Task<HashSet<long>> RolledUpHoursAsync(long deviceId, long fromHour, long toHour, CancellationToken ct);
-
-    /// <summary>
-    /// Rolls up the sealed hours [<paramref name="fromHour"/>, <paramref name="toHour"/>] from raw rows and stores
-    /// them, unless a late write to the device committed after the rows were read (then nothing is stored).
-    /// </summary>
-    Task MaterializeAsync(long deviceId, long fromHour, long toHour, CancellationToken ct);
-
-    Task<(IReadOnlyList<RollupHour> Hours, IReadOnlyList<RollupMetric> Metrics)> ReadRollupsAsync(long deviceId, long fromHour, long toHour, int? metricId, CancellationToken ct);
 }

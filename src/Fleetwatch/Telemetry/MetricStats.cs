@@ -9,7 +9,8 @@ public sealed class MetricStats
     public double Max { get; private set; } = double.NegativeInfinity;
     public double Last { get; private set; }
     public long LastTs { get; private set; } = long.MinValue;
-    private long _lastId = long.MinValue;
+    public long LastId { get; private set; } = long.MinValue;
+    public long FirstTs { get; private set; } = long.MaxValue;
 
     public double Average => Count == 0 ? 0 : Sum / Count;
 
@@ -19,27 +20,28 @@ public sealed class MetricStats
         Sum += value;
         if (value < Min) Min = value;
         if (value > Max) Max = value;
-        if (ts > LastTs || (ts == LastTs && id > _lastId))
-        {
-            Last = value;
-            LastTs = ts;
-            _lastId = id;
-        }
+        if (ts < FirstTs) FirstTs = ts;
+        TakeLast(value, ts, id);
     }
 
-    public void Merge(long count, double sum, double min, double max, double last, long lastTs, long lastId)
+    public void Merge(long count, double sum, double min, double max, long firstTs, double last, long lastTs, long lastId)
     {
         if (count == 0) return;
         Count += count;
         Sum += sum;
         Min = Math.Min(Min, min);
         Max = Math.Max(Max, max);
-        if (lastTs > LastTs || (lastTs == LastTs && lastId > _lastId))
-        {
-            Last = last;
-            LastTs = lastTs;
-            _lastId = lastId;
-        }
+        FirstTs = Math.Min(FirstTs, firstTs);
+        TakeLast(last, lastTs, lastId);
+    }
+
+    /// <summary>The latest value wins: greatest timestamp, ties to the later write.</summary>
+    private void TakeLast(double value, long ts, long id)
+    {
+        if (ts < LastTs || (ts == LastTs && id <= LastId)) return;
+        Last = value;
+        LastTs = ts;
+        LastId = id;
     }
 
     public static string? UnitOf(string metric) => metric switch

@@ -34,7 +34,7 @@ public sealed class AggregateCell
         foreach (var (name, m) in metrics)
         {
             if (!Metrics.TryGetValue(name, out var stats)) Metrics[name] = stats = new MetricStats();
-            stats.Merge(m.Count, m.Sum, m.Min, m.Max, m.LastValue, m.LastTs, m.LastId);
+            stats.Merge(m.Count, m.Sum, m.Min, m.Max, m.FirstTs, m.LastValue, m.LastTs, m.LastId);
             if (filtered) Count(m.Count, m.FirstTs, m.LastTs);
         }
         if (!filtered && hour is { Readings: > 0, FirstTs: { } first, LastTs: { } last }) Count(hour.Readings, first, last);

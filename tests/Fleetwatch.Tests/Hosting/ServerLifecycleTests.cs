@@ -36,6 +36,28 @@ public abstract class ServerLifecycleTests(Backend backend)
     }
 
     [Fact]
+    public async Task LastSeenAndLastUsedTimes_AreWrittenAtShutdown_AndSurviveARestart()
+    {
+        var database = await backend.CreateDatabaseAsync();
+        string lastSeen, lastUsed;
+        Tenant tenant;
+        await using (var first = await TestServer.StartAsync(database))
+        {
+            tenant = await Tenant.CreateAsync(first);
+            await first.Client.PostJsonAsync("/api/v1/devices", new { device_id = "seen-1" }, TestServer.AdminKey);
+            await first.Client.PostJsonAsync("/api/v1/ingest", new { device_id = "seen-1", temperature = 20 }, TestServer.AdminKey);
+            lastSeen = (await (await first.Client.GetAsync("/api/v1/devices/seen-1", key: null)).ReadJsonAsync()).GetProperty("data").Str("last_seen_at");
+            lastUsed = (await (await first.Client.GetAsync($"/projects/{tenant.ProjectId}/api-keys", tenant.Key)).ReadJsonAsync())[0].Str("last_used_at");
+        }
+
+        await using var second = await TestServer.StartAsync(database);
+        Assert.Equal(lastSeen, (await (await second.Client.GetAsync("/api/v1/devices/seen-1", key: null)).ReadJsonAsync()).GetProperty("data").Str("last_seen_at"));
+        // Read with a key other than the tenant's own, which would record a new use on this node.
+        var keys = await (await second.Client.GetAsync($"/projects/{tenant.ProjectId}/api-keys", TestServer.AdminKey)).ReadJsonAsync();
+        Assert.Equal(lastUsed[..19], keys[0].Str("last_used_at")[..19]);
+    }
+
+    [Fact]
     public async Task TwoNodesStartingAtOnce_MigrateOnce()
     {
         var database = await backend.CreateDatabaseAsync();

@@ -83,18 +83,8 @@ public sealed partial class PostgresStore
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    public async Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct)
-    {
-        // Sorted, so nodes flushing at once lock rows in one order.
-        var sorted = lastSeenByDevice.OrderBy(s => s.Key).ToArray();
-        await using var command = _dataSource.CreateCommand("""
-            UPDATE devices d SET last_seen_at = GREATEST(COALESCE(d.last_seen_at, 0), u.t)
-            FROM unnest($1::bigint[], $2::bigint[]) AS u(id, t) WHERE d.id = u.id
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = sorted.Select(s => s.Key).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = sorted.Select(s => s.Value).ToArray() });
-        await command.ExecuteNonQueryAsync(ct);
-    }
+    public Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct) =>
+        MoveTimesForwardAsync("devices", "id", "bigint", "last_seen_at", lastSeenByDevice, ct);
 
     private static async Task<IReadOnlyList<DeviceRecord>> ReadDevicesAsync(NpgsqlCommand command, CancellationToken ct)
     {

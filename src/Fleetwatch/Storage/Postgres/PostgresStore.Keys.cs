@@ -40,16 +40,8 @@ public sealed partial class PostgresStore
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    public async Task RecordKeyUseAsync(IReadOnlyCollection<KeyValuePair<string, long>> lastUsedByPrefix, CancellationToken ct)
-    {
-        await using var command = _dataSource.CreateCommand("""
-            UPDATE api_keys k SET last_used_at = GREATEST(COALESCE(k.last_used_at, 0), u.t)
-            FROM unnest($1::text[], $2::bigint[]) AS u(p, t) WHERE k.prefix = u.p
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = lastUsedByPrefix.Select(u => u.Key).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = lastUsedByPrefix.Select(u => u.Value).ToArray() });
-        await command.ExecuteNonQueryAsync(ct);
-    }
+    public Task RecordKeyUseAsync(IReadOnlyCollection<KeyValuePair<string, long>> lastUsedByPrefix, CancellationToken ct) =>
+        MoveTimesForwardAsync("api_keys", "prefix", "text", "last_used_at", lastUsedByPrefix, ct);
 
     private static async Task InsertKeyAsync(NpgsqlConnection connection, NewApiKey key, long now, CancellationToken ct)
     {

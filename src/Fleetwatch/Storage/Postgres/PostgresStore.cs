@@ -98,6 +98,20 @@ public sealed partial class PostgresStore : IDatabase, IApiKeyStore, IDeviceStor
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
+    /// <summary>Moves a time column forward (never back) to the given time, per row, in one statement; rows locked in key order.</summary>
+    private async Task MoveTimesForwardAsync<TKey>(string table, string keyColumn, string keyType, string timeColumn,
+        IReadOnlyCollection<KeyValuePair<TKey, long>> times, CancellationToken ct) where TKey : notnull
+    {
+        var sorted = times.OrderBy(t => t.Key).ToArray();
+        await using var command = _dataSource.CreateCommand($"""
+            UPDATE {table} t SET {timeColumn} = GREATEST(COALESCE(t.{timeColumn}, 0), u.at)
+            FROM unnest($1::{keyType}[], $2::bigint[]) AS u(k, at) WHERE t.{keyColumn} = u.k
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = sorted.Select(t => t.Key).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = sorted.Select(t => t.Value).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct, params object[] parameters)
     {
         await using var command = Command(connection, sql, parameters);

@@ -77,21 +77,8 @@ public sealed partial class SqliteStore
         return Task.FromResult(command.ExecuteNonQuery() == 1);
     }
 
-    public Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct)
-    {
-        using var connection = Open();
-        using var tx = connection.BeginTransaction(deferred: false);
-        using var command = Command(connection, tx, "UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), $t) WHERE id = $id",
-            [("$t", 0L), ("$id", 0L)]);
-        foreach (var (device, micros) in lastSeenByDevice)
-        {
-            command.Parameters["$t"].Value = micros;
-            command.Parameters["$id"].Value = device;
-            command.ExecuteNonQuery();
-        }
-        tx.Commit();
-        return Task.CompletedTask;
-    }
+    public Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct) =>
+        MoveTimesForward("devices", "id", "last_seen_at", lastSeenByDevice);
 
     private static List<DeviceRecord> ReadDevices(SqliteCommand command)
     {

@@ -43,21 +43,8 @@ public sealed partial class SqliteStore
         return Task.FromResult(command.ExecuteNonQuery() == 1);
     }
 
-    public Task RecordKeyUseAsync(IReadOnlyCollection<KeyValuePair<string, long>> lastUsedByPrefix, CancellationToken ct)
-    {
-        using var connection = Open();
-        using var tx = connection.BeginTransaction(deferred: false);
-        using var command = Command(connection, tx,
-            "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), $t) WHERE prefix = $p", [("$t", 0L), ("$p", "")]);
-        foreach (var (prefix, micros) in lastUsedByPrefix)
-        {
-            command.Parameters["$t"].Value = micros;
-            command.Parameters["$p"].Value = prefix;
-            command.ExecuteNonQuery();
-        }
-        tx.Commit();
-        return Task.CompletedTask;
-    }
+    public Task RecordKeyUseAsync(IReadOnlyCollection<KeyValuePair<string, long>> lastUsedByPrefix, CancellationToken ct) =>
+        MoveTimesForward("api_keys", "prefix", "last_used_at", lastUsedByPrefix);
 
     private static long InsertKey(SqliteConnection connection, SqliteTransaction? tx, NewApiKey key, long now) =>
         (long)Scalar(connection, tx,

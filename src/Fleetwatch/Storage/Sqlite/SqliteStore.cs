@@ -124,6 +124,22 @@ public sealed partial class SqliteStore : IDatabase, IApiKeyStore, IDeviceStore,
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Moves a time column forward (never back) to the given time, per row, in one transaction.</summary>
+    private Task MoveTimesForward<TKey>(string table, string keyColumn, string timeColumn, IReadOnlyCollection<KeyValuePair<TKey, long>> times) where TKey : notnull
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false);
+        using var command = Command(connection, tx, $"UPDATE {table} SET {timeColumn} = MAX(COALESCE({timeColumn}, 0), $t) WHERE {keyColumn} = $k", [("$t", 0L), ("$k", 0L)]);
+        foreach (var (key, micros) in times)
+        {
+            command.Parameters["$t"].Value = micros;
+            command.Parameters["$k"].Value = key;
+            command.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return Task.CompletedTask;
+    }
+
     private static void Execute(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters)
     {
         using var command = Command(connection, tx, sql, parameters);
