@@ -45,6 +45,7 @@ public static class FleetwatchApp
         app.UseRateLimiter();
         app.MapStreams();
         app.MapHealth();
+        app.MapBenchEndpoints();
         app.MapStatus();
         app.MapFleet();
         app.MapTenants();

@@ -14,4 +14,7 @@ public sealed class IngestOptions
     /// Benchmarks only: one transaction per request, the naïve design, to measure what group commit buys.
     /// </summary>
     public bool CommitPerRequest { get; set; }
+
+    /// <summary>Tests only: the writer waits this long before each commit, to stand in for a slow disk.</summary>
+    public int SlowCommitMs { get; set; }
 }

@@ -86,6 +86,7 @@ public sealed partial class IngestWriter : BackgroundService
                 drafts.AddRange(request.Drafts);
                 if (_options.CommitPerRequest) break;
             }
+            if (_options.SlowCommitMs > 0) await Task.Delay(_options.SlowCommitMs, CancellationToken.None);
             await CommitAsync(requests, drafts);
         }
     }

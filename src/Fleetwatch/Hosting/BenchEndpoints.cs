@@ -1,0 +1,20 @@
+namespace Fleetwatch.Hosting;
+
+/// <summary>
+/// <c>POST /bench/noop</c>, mapped only with <c>--Bench:NoopEndpoint true</c>: reads the body and answers 204, so
+/// the benchmark can measure this machine's HTTP ceiling through the same server, pipeline and middleware.
+/// </summary>
+public static class BenchEndpoints
+{
+    public static void MapBenchEndpoints(this WebApplication app)
+    {
+        if (!app.Configuration.GetValue<bool>("Bench:NoopEndpoint")) return;
+        app.MapPost("/bench/noop", async (HttpRequest request) =>
+        {
+            var (body, problem) = await JsonBody.ReadAsync(request, 16 * 1024);
+            if (problem is not null) return problem;
+            body.Dispose();
+            return Results.NoContent();
+        });
+    }
+}
