@@ -1,44 +1,120 @@
 #!/usr/bin/env bash
-# Builds Release, starts the real server (a separate process) on a fresh SQLite file and on a fresh PostgreSQL
-# database, drives it with bench/Fleetwatch.Load from this machine, and prints what it measured. Every figure
-# of a table comes from the same run on the same machine: compare ratios, not absolute numbers.
-#   ./bench/run.sh                      all scenarios, both engines
-#   BENCH_POINTS=1000000 ./bench/run.sh a smaller aggregate data set
-#   BENCH_ENGINES=sqlite ./bench/run.sh one engine
+# The benchmark suite. Builds Release, starts the real server as its own process on a fresh SQLite file and on a
+# fresh PostgreSQL database (a throwaway cluster), drives it from this machine with wrk (installed with apt-get
+# when missing) and bench/Fleetwatch.Load, and prints one table per engine. Every figure of a table comes from
+# the same run on the same machine: compare the ratios, not the absolute numbers.
+#   ./bench/run.sh                                    everything, both engines (about 10 minutes on 2 cores)
+#   BENCH_ENGINES=sqlite BENCH_SECONDS=5 BENCH_POINTS=1000000 ./bench/run.sh     a quick run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work=$(mktemp -d /tmp/fleetwatch-bench.XXXXXX)
-points=${BENCH_POINTS:-10000000}
 engines=${BENCH_ENGINES:-"sqlite postgres"}
-key="bench-admin-key-$(date +%s)"
+seconds=${BENCH_SECONDS:-10}
+points=${BENCH_POINTS:-10000000}
+export BENCH_KEY="bench-admin-key-$RANDOM$RANDOM"
 
-printf '==> building Release\n' >&2
+say() { printf '==> %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v wrk >/dev/null; then
+  say "installing wrk (apt-get)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+say "building Release"
 dotnet publish src/Fleetwatch -c Release -o "$work/server" --nologo -v quiet >/dev/null
 dotnet build bench/Fleetwatch.Load -c Release -o "$work/load" --nologo -v quiet >/dev/null
+load() { dotnet "$work/load/fleetwatch-load.dll" "$@"; }
 
-if [[ " $engines " == *" postgres "* ]]; then
-  source "$root/scripts/throwaway-postgres.sh"
-fi
+{ echo device_id; for i in $(seq 0 9999); do echo "dev-$i"; done; } >"$work/devices.csv"
+
+if [[ " $engines " == *" postgres "* ]]; then source "$root/scripts/throwaway-postgres.sh"; fi
 server_pid=""
-stop_server() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=""; }
-trap 'stop_server; declare -F stop_pg >/dev/null && stop_pg; rm -rf "$work"' EXIT
+stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
+trap 'stop_server; if declare -F stop_pg >/dev/null; then stop_pg; fi; rm -rf "$work"' EXIT
 
 port=$(( 18000 + RANDOM % 1000 ))
-for engine in $engines; do
-  case $engine in
-    sqlite) db="$work/bench.db" ;;
-    postgres)
-      db_name="bench_$(date +%s)"
-      "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -q -c "CREATE DATABASE $db_name" >/dev/null
-      db="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$db_name" ;;
+url="http://127.0.0.1:$port"
+
+fresh_db() { # engine name → a new, empty database
+  case $1 in
+    sqlite) echo "$work/$2.db" ;;
+    postgres) "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -q -c "CREATE DATABASE $2" >/dev/null
+              echo "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$2" ;;
   esac
-  printf '\n==> %s\n' "$engine"
-  API_KEY="$key" "$work/server/fleetwatch" serve --db "$db" --urls "http://127.0.0.1:$port" \
-    --RateLimits:Enabled false --Logging:LogLevel:Default Warning >"$work/server-$engine.log" 2>&1 &
+}
+
+start_server() { # database, extra settings…
+  local db=$1; shift
+  API_KEY="$BENCH_KEY" "$work/server/fleetwatch" serve --db "$db" --urls "$url" --devices "$work/devices.csv" \
+    --Bench:NoopEndpoint true --RateLimits:Enabled false --Logging:LogLevel:Default Warning "$@" >>"$work/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-  dotnet "$work/load/fleetwatch-load.dll" latency --url "http://127.0.0.1:$port" --key "$key" --samples 500
-  dotnet "$work/load/fleetwatch-load.dll" aggregate --url "http://127.0.0.1:$port" --key "$key" --points "$points" --days 90
+  for _ in $(seq 1 200); do curl -sf "$url/health" >/dev/null && return 0; sleep 0.1; done
+  say "the server did not start:"; tail -20 "$work/server.log" >&2; exit 1
+}
+
+declare -A R
+wrk_run() { # name, script
+  local out
+  out=$(wrk -t2 -c64 -d"${seconds}s" --latency -s "bench/wrk/$2.lua" "$url")
+  R[$1_rps]=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  R[$1_p50]=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  R[$1_p99]=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  local errors; errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  if [ -n "$errors" ]; then say "$1: $errors responses were not 2xx"; fi
+}
+load_run() { # the "name value" lines of a load scenario go into R
+  local line
+  while read -r line; do
+    if [[ $line =~ ^([a-z0-9_]+)\ ([0-9.]+)$ ]]; then R[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}; else echo "$line" >&2; fi
+  done < <(load "$@" --url "$url" --key "$BENCH_KEY")
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
+
+for engine in $engines; do
+  R=()
+  say "$engine: HTTP scenarios (wrk -t2 -c64, ${seconds}s each)"
+  db=$(fresh_db "$engine" "bench_main_$RANDOM")
+  start_server "$db"
+  wrk_run ceiling noop
+  wrk_run status status
+  wrk_run heartbeat heartbeat
+  say "$engine: batches, 100k devices, summary, latency, $points-point aggregate"
+  load_run batch --seconds "$((seconds + 5))" --size 1000
+  load_run seed-statuses --devices 100000
+  wrk_run latest latest
+  load_run summary --devices 10000
+  load_run latency --samples 500
+  load_run aggregate --points "$points" --days 90
+  R[rss_mb]=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status")
   stop_server
+  while read -r name value; do R[$name]=$value; done < <(load disk --db "$db")
+
+  say "$engine: the same status POST with one commit per request"
+  start_server "$(fresh_db "$engine" "bench_naive_$RANDOM")" --Ingest:CommitPerRequest true
+  wrk_run naive status
+  stop_server
+  say "$engine: bulk insert into the store without HTTP"
+  while read -r name value; do R[$name]=$value; done < <(load store-insert --db "$(fresh_db "$engine" "bench_store_$RANDOM")" --points 2000000)
+
+  cat <<TABLE
+
+### $engine — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load generator on the same machine
+
+| scenario | measured | ratio |
+|---|---|---|
+| ceiling: no-op POST of the same server | ${R[ceiling_rps]} req/s, p50 ${R[ceiling_p50]}, p99 ${R[ceiling_p99]} | 100% |
+| single status POST, durable (group commit) | ${R[status_rps]} req/s, p50 ${R[status_p50]}, p99 ${R[status_p99]} | $(ratio "${R[status_rps]}" "${R[ceiling_rps]}") of ceiling |
+| single status POST, one commit per request | ${R[naive_rps]} req/s, p50 ${R[naive_p50]}, p99 ${R[naive_p99]} | $(ratio "${R[naive_rps]}" "${R[ceiling_rps]}") of ceiling, $(ratio "${R[naive_rps]}" "${R[status_rps]}") of group commit |
+| single heartbeat POST, durable | ${R[heartbeat_rps]} req/s, p50 ${R[heartbeat_p50]}, p99 ${R[heartbeat_p99]} | $(ratio "${R[heartbeat_rps]}" "${R[ceiling_rps]}") of ceiling |
+| batches of 1,000 points (POST /telemetry, 8 clients) | ${R[batch_points_per_s]} points/s | $(ratio "${R[batch_points_per_s]}" "${R[store_points_per_s]}") of the store's own bulk insert (${R[store_points_per_s]} points/s, no HTTP) |
+| latest status GET, 100k devices | ${R[latest_rps]} req/s, p50 ${R[latest_p50]}, p99 ${R[latest_p99]} | $(ratio "${R[latest_rps]}" "${R[ceiling_rps]}") of ceiling |
+| summary of 10k devices | p50 ${R[summary_ms_p50]} ms, p99 ${R[summary_ms_p99]} ms per request (client-measured) | |
+| POST → WebSocket frame | p50 ${R[latency_p50_ms]} ms, p99 ${R[latency_p99_ms]} ms | |
+| 90-day hourly aggregate, $points points | rollups ${R[aggregate_rollup_ms]} ms, raw ${R[aggregate_raw_ms]} ms (first rollup build ${R[aggregate_build_ms]} ms) | raw / rollups $(awk -v a="${R[aggregate_raw_ms]}" -v b="${R[aggregate_rollup_ms]}" 'BEGIN { printf "%.0fx", a / b }') |
+| memory: server RSS after 100k devices and the points above | ${R[rss_mb]} MB | |
+| disk: bytes per stored event (${R[stored_events]} events) | ${R[bytes_per_event]} | |
+TABLE
 done

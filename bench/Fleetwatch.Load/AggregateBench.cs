@@ -67,6 +67,10 @@ public static class AggregateBench
                 rollups, built               median {warmMedian,9:F1} ms  p99 {Measure.Percentile(warm, 99):F1} ms  (of {warm.Length})
                 raw / rollups: {rawMedian / warmMedian:F0}x   results agree: {(agree ? "yes" : "NO")}
             """));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"aggregate_load_points_per_s {points / loadSeconds:F0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"aggregate_raw_ms {rawMedian:F1}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"aggregate_build_ms {cold[0]:F1}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"aggregate_rollup_ms {warmMedian:F1}"));
         return agree ? 0 : 1;
     }
 }

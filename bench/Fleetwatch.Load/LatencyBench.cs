@@ -37,6 +37,8 @@ public static class LatencyBench
             latency: POST /api/v1/ingest (committed) to its WebSocket frame, {samples} sequential readings
               p50 {Measure.Percentile(latencies, 50):F2} ms   p90 {Measure.Percentile(latencies, 90):F2} ms   p99 {Measure.Percentile(latencies, 99):F2} ms   max {latencies.Max():F2} ms
             """));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"latency_p50_ms {Measure.Percentile(latencies, 50):F2}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"latency_p99_ms {Measure.Percentile(latencies, 99):F2}"));
         return 0;
     }
 }

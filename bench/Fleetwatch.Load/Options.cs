@@ -10,6 +10,8 @@ public sealed record Options(Uri Url, string Key, IReadOnlyDictionary<string, st
         return new Options(new Uri(url.EndsWith('/') ? url : url + "/"), values.GetValueOrDefault("key") ?? Environment.GetEnvironmentVariable("API_KEY") ?? "", values);
     }
 
+    public string? Db => Values.GetValueOrDefault("db");
+
     public long Long(string name, long fallback) => Values.TryGetValue(name, out var text) ? long.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : fallback;
 
     public HttpClient Client(int connections = 16)

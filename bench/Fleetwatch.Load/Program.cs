@@ -1,18 +1,29 @@
 using Fleetwatch.Load;
 
-// The load generator of bench/run.sh: talks HTTP and WebSocket to a running server, prints what it measured.
+// The load generator of bench/run.sh: talks HTTP and WebSocket to a running server (or, for baselines, to
+// its database directly) and prints what it measured, one "name value" line per figure for the script.
 return args.FirstOrDefault() switch
 {
     "aggregate" => await AggregateBench.RunAsync(Options.Parse(args[1..])),
     "latency" => await LatencyBench.RunAsync(Options.Parse(args[1..])),
+    "batch" => await BatchBench.RunAsync(Options.Parse(args[1..])),
+    "store-insert" => await BatchBench.StoreInsertAsync(Options.Parse(args[1..])),
+    "seed-statuses" => await StatusBench.SeedAsync(Options.Parse(args[1..])),
+    "summary" => await StatusBench.SummaryAsync(Options.Parse(args[1..])),
+    "disk" => await DiskBench.RunAsync(Options.Parse(args[1..])),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("""
-        fleetwatch-load aggregate --url URL --key ADMIN_KEY [--points 10000000] [--days 90]
-        fleetwatch-load latency   --url URL --key ADMIN_KEY [--samples 500]
+        fleetwatch-load aggregate     --url URL --key ADMIN_KEY [--points 10000000] [--days 90]
+        fleetwatch-load latency       --url URL --key ADMIN_KEY [--samples 500]
+        fleetwatch-load batch         --url URL --key ADMIN_KEY [--seconds 15] [--size 1000]
+        fleetwatch-load store-insert  --db DB [--points 2000000] [--size 1000]
+        fleetwatch-load seed-statuses --url URL --key KEY [--devices 100000]
+        fleetwatch-load summary       --url URL --key ADMIN_KEY [--devices 10000]
+        fleetwatch-load disk          --db DB
         """);
     return 2;
 }

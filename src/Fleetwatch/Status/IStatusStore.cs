@@ -10,7 +10,7 @@ public sealed record StatusPage(long Total, IReadOnlyList<StoredEvent> Events);
 
 public interface IStatusStore
 {
-    /// <summary>The latest status of every device, as kept in the <c>latest_status</c> table.</summary>
+    /// <summary>The latest status of every device (greatest timestamp, ties to the later write), read from the events.</summary>
     Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct);
 
     /// <summary>Statuses newest first (device time, then write order), with the total that match.</summary>

@@ -13,7 +13,7 @@ public sealed record LatestStatus(long DeviceId, string ExternalId, long EventId
 }
 
 /// <summary>
-/// The latest status of every device, in memory: loaded at start from <c>latest_status</c>, moved forward
+/// The latest status of every device, in memory: found from the events at start, moved forward
 /// after each commit. Latest-status and summary requests never touch the database.
 /// </summary>
 public sealed class LatestStatusCache : ICommitObserver

@@ -104,5 +104,7 @@ internal static class PostgresSchema
             device_id bigint PRIMARY KEY,
             epoch bigint NOT NULL);
         """,
+        // 5: the latest status is found from the events at start (one index scan per device), not written per batch.
+        "DROP TABLE latest_status;",
     ];
 }

@@ -66,7 +66,6 @@ public sealed partial class PostgresStore
         await using var connection = await _dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await ExecuteAsync(connection, "DELETE FROM events WHERE device_id = $1", ct, deviceId);
-        await ExecuteAsync(connection, "DELETE FROM latest_status WHERE device_id = $1", ct, deviceId);
         await ExecuteAsync(connection, "DELETE FROM rollup_hours WHERE device_id = $1", ct, deviceId);
         await ExecuteAsync(connection, "DELETE FROM rollup_hour_metrics WHERE device_id = $1", ct, deviceId);
         await using var delete = Command(connection, "DELETE FROM devices WHERE id = $1", [deviceId]);

@@ -31,7 +31,6 @@ public sealed partial class PostgresStore
 
         if (events.Length >= CopyThreshold) await CopyEventsAsync(connection, events, payloads, ct);
         else await InsertEventsAsync(connection, events, payloads, ct);
-        await UpsertLatestStatusAsync(connection, events, payloads, ct);
         await DropStaleRollupsAsync(connection, Telemetry.HourlyRollup.LateHours(events, now), ct);
         await tx.CommitAsync(ct);
         foreach (var (name, id) in newMetrics) metrics.Add(id, name);
@@ -180,30 +179,14 @@ public sealed partial class PostgresStore
     }
 
     /// <summary>One row per device per batch: the batch's own latest status, kept only if it beats the stored one.</summary>
-    private static async Task UpsertLatestStatusAsync(NpgsqlConnection connection, StoredEvent[] events, byte[][] payloads, CancellationToken ct)
-    {
-        var latest = EventOrdering.LatestStatusPerDevice(events);
-        if (latest.Count == 0) return;
-        // Sorted by device, so concurrent nodes lock rows in one order.
-        var rows = latest.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray();
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO latest_status (device_id, event_id, ts, received_at, payload)
-            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[])
-            ON CONFLICT (device_id) DO UPDATE SET event_id = excluded.event_id, ts = excluded.ts,
-                received_at = excluded.received_at, payload = excluded.payload
-            WHERE (excluded.ts, excluded.event_id) > (latest_status.ts, latest_status.event_id)
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => events[i].DeviceId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => events[i].Id).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => events[i].TsMicros).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => events[i].ReceivedMicros).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(i => payloads[i]).ToArray() });
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
     public async Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct)
     {
-        await using var command = _dataSource.CreateCommand("SELECT device_id, event_id, ts, received_at, payload FROM latest_status");
+        // One backward index scan per device: its newest status (a tie goes to the later write).
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT d.id, l.id, l.ts, l.received_at, l.payload FROM devices d CROSS JOIN LATERAL (
+                SELECT id, ts, received_at, payload FROM events WHERE device_id = d.id AND kind = {(int)EventKind.Status}
+                ORDER BY ts DESC, id DESC LIMIT 1) l
+            """);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var rows = new List<(long Device, long Id, long Ts, long Received, byte[] Payload)>();
         while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), (byte[])reader[4]));

@@ -98,5 +98,7 @@ internal static class SqliteSchema
             device_id INTEGER PRIMARY KEY,
             epoch INTEGER NOT NULL);
         """,
+        // 5: the latest status is found from the events at start (one index seek per device), not written per batch.
+        "DROP TABLE latest_status;",
     ];
 }

@@ -60,7 +60,6 @@ public sealed partial class SqliteStore
         using var connection = Open();
         using var tx = connection.BeginTransaction(deferred: false);
         Execute(connection, tx, "DELETE FROM events WHERE device_id = $id", ("$id", deviceId));
-        Execute(connection, tx, "DELETE FROM latest_status WHERE device_id = $id", ("$id", deviceId));
         Execute(connection, tx, "DELETE FROM rollup_hours WHERE device_id = $id", ("$id", deviceId));
         Execute(connection, tx, "DELETE FROM rollup_hour_metrics WHERE device_id = $id", ("$id", deviceId));
         using var delete = Command(connection, tx, "DELETE FROM devices WHERE id = $id", [("$id", deviceId)]);

@@ -50,7 +50,6 @@ public sealed partial class SqliteStore
                 events[i] = stored;
                 payloads[i] = payload;
             }
-            foreach (var i in EventOrdering.LatestStatusPerDevice(events).Values) UpsertLatestStatus(w, tx, events[i], payloads[i]);
             DropStaleRollups(w.Connection, tx, Telemetry.HourlyRollup.LateHours(events, now));
 
             w.SaveNextId.Transaction = tx;
@@ -90,22 +89,15 @@ public sealed partial class SqliteStore
         return created is null ? [] : [.. created.Select(c => new NewDevice(c.Key.Item1, c.Key.Item2, c.Value))];
     }
 
-    private static void UpsertLatestStatus(WriterCommands w, SqliteTransaction tx, StoredEvent e, byte[] payload)
-    {
-        w.UpsertLatest.Transaction = tx;
-        var p = w.UpsertLatest.Parameters;
-        p[0].Value = e.DeviceId;
-        p[1].Value = e.Id;
-        p[2].Value = e.TsMicros;
-        p[3].Value = e.ReceivedMicros;
-        p[4].Value = payload;
-        w.UpsertLatest.ExecuteNonQuery();
-    }
-
     public Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct)
     {
         using var connection = Open();
-        using var command = Command(connection, null, "SELECT device_id, event_id, ts, received_at, payload FROM latest_status", []);
+        // One index seek per device: the newest status timestamp, then the rows at it (a tie goes to the later write).
+        using var command = Command(connection, null, $"""
+            SELECT e.device_id, e.id, e.ts, e.received_at, e.payload
+            FROM devices d JOIN events e ON e.device_id = d.id AND e.kind = {(int)EventKind.Status}
+                AND e.ts = (SELECT MAX(ts) FROM events WHERE device_id = d.id AND kind = {(int)EventKind.Status})
+            """, []);
         using var reader = command.ExecuteReader();
         var list = new List<StoredEvent>();
         while (reader.Read())
@@ -157,7 +149,6 @@ public sealed partial class SqliteStore
         public SqliteCommand InsertEvent { get; }
         public SqliteCommand InsertDevice { get; }
         public SqliteCommand InsertMetric { get; }
-        public SqliteCommand UpsertLatest { get; }
         public SqliteCommand SaveNextId { get; }
 
         public WriterCommands(string connectionString)
@@ -174,13 +165,6 @@ public sealed partial class SqliteStore
                 ON CONFLICT (project_id, external_id) DO UPDATE SET external_id = excluded.external_id RETURNING id
                 """, "$p", "$e", "$t");
             InsertMetric = Prepare("INSERT INTO metrics (name) VALUES ($n) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id", "$n");
-            // Latest = greatest device timestamp, ties to the later write (CONTRACTS.md §1).
-            UpsertLatest = Prepare("""
-                INSERT INTO latest_status (device_id, event_id, ts, received_at, payload) VALUES ($d, $id, $ts, $r, $p)
-                ON CONFLICT (device_id) DO UPDATE SET event_id = excluded.event_id, ts = excluded.ts,
-                    received_at = excluded.received_at, payload = excluded.payload
-                WHERE (excluded.ts, excluded.event_id) > (latest_status.ts, latest_status.event_id)
-                """, "$d", "$id", "$ts", "$r", "$p");
             SaveNextId = Prepare("UPDATE settings SET value = $v WHERE name = 'next_event_id'", "$v");
         }
 
@@ -197,7 +181,6 @@ public sealed partial class SqliteStore
             InsertEvent.Dispose();
             InsertDevice.Dispose();
             InsertMetric.Dispose();
-            UpsertLatest.Dispose();
             SaveNextId.Dispose();
             Connection.Dispose();
         }
