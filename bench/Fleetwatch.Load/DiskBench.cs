@@ -26,7 +26,8 @@ public static class DiskBench
             var file = new SqliteConnectionStringBuilder(target.ConnectionString).DataSource;
             await using var connection = new SqliteConnection(target.ConnectionString);
             await connection.OpenAsync();
-            await using var command = new SqliteCommand("PRAGMA wal_checkpoint(TRUNCATE); SELECT count(*) FROM events", connection);
+            await using (var checkpoint = new SqliteCommand("PRAGMA wal_checkpoint(TRUNCATE)", connection)) await checkpoint.ExecuteNonQueryAsync();
+            await using var command = new SqliteCommand("SELECT count(*) FROM events", connection);
             events = (long)(await command.ExecuteScalarAsync())!;
             bytes = new FileInfo(file).Length + (File.Exists(file + "-wal") ? new FileInfo(file + "-wal").Length : 0);
         }
