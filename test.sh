@@ -12,6 +12,15 @@ PG_EXTRA_OPTIONS="-c fsync=off"
 source "$root/scripts/throwaway-postgres.sh"
 export FLEETWATCH_TEST_PG="$PG_CONNECTION"
 
+# promtool (Debian's prometheus package) checks the /metrics exposition in MetricsTests.
+if ! command -v promtool >/dev/null; then
+  say "installing promtool (apt-get install prometheus)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # The package starts a Prometheus server where it can; the tests need only promtool.
+  as_root pkill -x prometheus >/dev/null 2>&1 || true
+fi
+
 say "running the tests"
 status=0
 dotnet test "$root/tests/Fleetwatch.Tests" -c Release --nologo \

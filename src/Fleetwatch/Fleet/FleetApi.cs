@@ -1,3 +1,4 @@
+using Fleetwatch.Metrics;
 using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
@@ -25,9 +26,9 @@ public static class FleetApi
         var group = routes.MapGroup("/api/v1/devices/{device_id}");
         group.AddEndpointFilter(AuthenticateAsync);
         group.MapPost("/heartbeat", (string device_id, HttpContext http, IngestWriter writer, DeviceRegistry devices) =>
-            ReportAsync(device_id, http, writer, devices, EventKind.Heartbeat)).RequireWriteRole();
+            ReportAsync(device_id, http, writer, devices, EventKind.Heartbeat)).RequireWriteRole().CountsAsIngest();
         group.MapPost("/stats", (string device_id, HttpContext http, IngestWriter writer, DeviceRegistry devices) =>
-            ReportAsync(device_id, http, writer, devices, EventKind.UploadStat)).RequireWriteRole();
+            ReportAsync(device_id, http, writer, devices, EventKind.UploadStat)).RequireWriteRole().CountsAsIngest();
         group.MapGet("/stats", GetStats).RequireReadRole();
 
         routes.MapGet("/", () => TypedResults.Ok(new RootResponse("Fleetwatch", HealthApi.Version, "/health")));

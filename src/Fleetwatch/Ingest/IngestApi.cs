@@ -1,3 +1,4 @@
+using Fleetwatch.Metrics;
 using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
@@ -19,8 +20,8 @@ public static class IngestApi
     public static void MapIngest(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/ingest");
-        group.MapPost("", IngestOneAsync).RequireBackendKey(BackendAccess.Write);
-        group.MapPost("/batch", IngestBatchAsync).RequireBackendKey(BackendAccess.Write);
+        group.MapPost("", IngestOneAsync).RequireBackendKey(BackendAccess.Write).CountsAsIngest();
+        group.MapPost("/batch", IngestBatchAsync).RequireBackendKey(BackendAccess.Write).CountsAsIngest();
     }
 
     private static async Task<IResult> IngestOneAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices, Tenancy tenancy)

@@ -64,6 +64,12 @@ public sealed partial class IngestWriter : BackgroundService
         return await request.Completion.Task;
     }
 
+    /// <summary>Requests waiting for the writer now.</summary>
+    public int QueueDepth => _queue.Reader.Count;
+
+    /// <summary>Called after each commit with its duration, events and outcome (for the metrics).</summary>
+    public Action<double, int, bool>? CommitObserved { get; set; }
+
     public override Task StopAsync(CancellationToken cancellationToken)
     {
         // Stop taking requests; the loop drains what is queued, so nothing accepted is lost.
@@ -98,12 +104,15 @@ public sealed partial class IngestWriter : BackgroundService
             if (draft.DeviceId == 0 && _devices.TryGetId(draft.ProjectId, draft.ExternalId, out var id)) draft.DeviceId = id;
         }
         CommittedBatch batch;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             batch = await _store.WriteBatchAsync(drafts, _metrics, CancellationToken.None);
+            CommitObserved?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, drafts.Count, true);
         }
         catch (Exception e)
         {
+            CommitObserved?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, drafts.Count, false);
             Log.BatchFailed(_logger, e, drafts.Count, requests.Count);
             foreach (var request in requests) request.Completion.TrySetException(new StorageUnavailableException(e));
             return;

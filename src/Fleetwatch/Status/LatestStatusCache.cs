@@ -35,6 +35,9 @@ public sealed class LatestStatusCache : ICommitObserver
         _projects.TryGetValue(projectId, out var project) ? project.Get(deviceId) : null;
 
     /// <summary>The project's devices ordered by external id; the sorted list is reused until a status changes.</summary>
+    /// <summary>The projects that have devices with a status.</summary>
+    public IEnumerable<long> Projects => _projects.Keys;
+
     public IReadOnlyList<LatestStatus> Snapshot(long projectId) =>
         _projects.TryGetValue(projectId, out var project) ? project.Snapshot() : [];
 

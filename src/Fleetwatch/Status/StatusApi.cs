@@ -1,3 +1,4 @@
+using Fleetwatch.Metrics;
 using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
@@ -16,7 +17,7 @@ public static class StatusApi
     public static RouteGroupBuilder MapStatus(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/status").RequireApiKey(AuthStyle.DeviceStatus);
-        group.MapPost("", PostStatus).RequireWriteRole();
+        group.MapPost("", PostStatus).RequireWriteRole().CountsAsIngest();
         // Literal segments win over {device_id} in routing, so these are never shadowed by a device id.
         group.MapGet("/summary", GetSummary).RequireReadRole();
         group.MapGet("/at-risk", GetAtRisk).RequireReadRole();
@@ -73,30 +74,29 @@ public static class StatusApi
         return TypedResults.Ok(StatusRecordResponse.From(status));
     }
 
-    private static IResult GetSummary(HttpContext http, LatestStatusCache latest, Tenancy tenancy)
+    private static IResult GetSummary(HttpContext http, LatestStatusCache latest, Tenancy tenancy, IOptions<StatusOptions> options, TimeProvider time)
     {
         var statuses = latest.Snapshot(tenancy.ProjectOf(http.GetCaller()));
         var devices = new SummaryDevice[statuses.Count];
-        var online = 0;
+        var now = Clock.ToMicros(time.GetUtcNow().UtcDateTime);
+        int online = 0, atRisk = 0;
         for (var i = 0; i < devices.Length; i++)
         {
             devices[i] = statuses[i].AsSummary;
             if (statuses[i].Online) online++;
+            if (options.Value.AtRiskReasons(statuses[i], now) is not null) atRisk++;
         }
-        return TypedResults.Ok(new SummaryResponse(devices.Length, online, devices.Length - online, devices));
+        return TypedResults.Ok(new SummaryResponse(devices.Length, online, devices.Length - online, atRisk, devices));
     }
 
     private static IResult GetAtRisk(HttpContext http, LatestStatusCache latest, Tenancy tenancy, IOptions<StatusOptions> options, TimeProvider time)
     {
         var statuses = latest.Snapshot(tenancy.ProjectOf(http.GetCaller()));
-        var silentSince = Clock.ToMicros(time.GetUtcNow().UtcDateTime) - options.Value.AtRiskSilentMinutes * 60_000_000L;
+        var now = Clock.ToMicros(time.GetUtcNow().UtcDateTime);
         var atRisk = new List<AtRiskDevice>();
         foreach (var s in statuses)
         {
-            List<string>? reasons = null;
-            if (s.BatteryLevel < options.Value.AtRiskBatteryBelow) (reasons ??= []).Add($"battery below {options.Value.AtRiskBatteryBelow}%");
-            if (s.TsMicros < silentSince) (reasons ??= []).Add($"no status for more than {options.Value.AtRiskSilentMinutes} minutes");
-            if (reasons is null) continue;
+            if (options.Value.AtRiskReasons(s, now) is not { } reasons) continue;
             var summary = s.AsSummary;
             atRisk.Add(new AtRiskDevice(summary.DeviceId, summary.Timestamp, s.BatteryLevel, s.Rssi, s.Online, summary.LastUpdate, reasons));
         }

@@ -24,7 +24,7 @@ public sealed record StatusRecordResponse(long Id, string DeviceId, string Times
 
 public sealed record SummaryDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate);
 
-public sealed record SummaryResponse(int TotalDevices, int OnlineDevices, int OfflineDevices, IReadOnlyList<SummaryDevice> Devices);
+public sealed record SummaryResponse(int TotalDevices, int OnlineDevices, int OfflineDevices, int AtRiskDevices, IReadOnlyList<SummaryDevice> Devices);
 
 public sealed record AtRiskDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate, IReadOnlyList<string> Reasons);
 

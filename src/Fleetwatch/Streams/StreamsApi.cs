@@ -64,6 +64,9 @@ public static class StreamsApi
     private static async Task<IResult> RunAsync(HttpContext http, Subscription subscription, Caller caller, long[] devices, string ack)
     {
         var hub = http.RequestServices.GetRequiredService<StreamHub>();
+        // A stream never ends by itself: end it when the server stops, or shutdown would wait for every subscriber.
+        var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         hub.Add(subscription);
         foreach (var device in devices) hub.Follow(subscription, device);
         try
@@ -71,11 +74,11 @@ public static class StreamsApi
             if (http.WebSockets.IsWebSocketRequest)
             {
                 using var socket = await http.WebSockets.AcceptWebSocketAsync();
-                await new WebSocketSession(socket, subscription, hub, caller, http).RunAsync(ack);
+                await new WebSocketSession(socket, subscription, hub, caller, http).RunAsync(ack, ended.Token);
             }
             else
             {
-                await ServerSentEventsAsync(http, subscription, ack);
+                await ServerSentEventsAsync(http, subscription, ack, ended.Token);
             }
         }
         finally
@@ -85,7 +88,7 @@ public static class StreamsApi
         return Results.Empty;
     }
 
-    private static async Task ServerSentEventsAsync(HttpContext http, Subscription subscription, string ack)
+    private static async Task ServerSentEventsAsync(HttpContext http, Subscription subscription, string ack, CancellationToken ended)
     {
         var response = http.Response;
         response.ContentType = "text/event-stream";
@@ -96,20 +99,20 @@ public static class StreamsApi
         {
             buffer.ResetWrittenCount();
             using (var json = new Utf8JsonWriter(buffer)) write(json);
-            await response.WriteAsync("data: ", http.RequestAborted);
-            await response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
-            await response.WriteAsync("\n\n", http.RequestAborted);
-            await response.Body.FlushAsync(http.RequestAborted);
+            await response.WriteAsync("data: ", ended);
+            await response.Body.WriteAsync(buffer.WrittenMemory, ended);
+            await response.WriteAsync("\n\n", ended);
+            await response.Body.FlushAsync(ended);
         }
         try
         {
             await SendAsync(json => StreamFrames.Ack(json, ack));
-            await foreach (var (dropped, item) in subscription.ReadAllAsync(http.RequestAborted))
+            await foreach (var (dropped, item) in subscription.ReadAllAsync(ended))
                 await SendAsync(json => StreamFrames.Next(json, dropped, item));
         }
         catch (OperationCanceledException)
         {
-            // The client went away.
+            // The client went away, or the server is stopping.
         }
     }
 
@@ -119,14 +122,18 @@ public static class StreamsApi
         private readonly SemaphoreSlim _sending = new(1, 1);
         private readonly ArrayBufferWriter<byte> _out = new(1024);
 
-        public async Task RunAsync(string ack)
+        public async Task RunAsync(string ack, CancellationToken ended)
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ended);
             await SendAsync(json => StreamFrames.Ack(json, ack), stop.Token);
             var sending = SendEventsAsync(stop.Token);
             try
             {
                 await ReceiveAsync(stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+            {
+                // The client went away, or the server is stopping (a cancelled receive aborts the socket).
             }
             finally
             {

@@ -1,3 +1,4 @@
+using Fleetwatch.Metrics;
 using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
@@ -23,7 +24,7 @@ public static class TelemetryApi
     public static RouteGroupBuilder MapTelemetry(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/telemetry").RequireApiKey(AuthStyle.Platform);
-        group.MapPost("", PostBatch).RequireWriteRole().RequireRateLimiting(RateLimits.Telemetry);
+        group.MapPost("", PostBatch).RequireWriteRole().RequireRateLimiting(RateLimits.Telemetry).CountsAsIngest();
         group.MapGet("/devices/{device_id:long}/telemetry", (long device_id, string? limit, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics) =>
             ListAsync(device_id, long.MinValue, limit, http, devices, store, metrics)).RequireReadRole();
         group.MapGet("/devices/{device_id:long}/telemetry/since", (long device_id, string? since_ts, string? limit, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics) =>

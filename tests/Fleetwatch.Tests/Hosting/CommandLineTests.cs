@@ -73,10 +73,100 @@ public sealed partial class CommandLineTests : IDisposable
         Assert.Equal(2, code);
     }
 
+    [Fact]
+    public async Task Sigterm_DrainsTheWriter_ExitsZero_AndLosesNothingAcknowledged()
+    {
+        var port = FreePort();
+        using var server = Start($"--urls http://127.0.0.1:{port}", apiKey: "sigterm-admin-key-0123456789");
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await WaitUntilUpAsync(client);
+
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var counter = 0;
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var n = Interlocked.Increment(ref counter);
+                var timestamp = DateTime.UnixEpoch.AddSeconds(n).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+                try
+                {
+                    var response = await client.PostJsonAsync("/status", new { device_id = "drain", timestamp, battery_level = 50, rssi = -50, online = true }, "sigterm-admin-key-0123456789");
+                    if (response.StatusCode == HttpStatusCode.Created) acknowledged.Add(timestamp);
+                }
+                catch (HttpRequestException)
+                {
+                    return; // the server has stopped listening
+                }
+            }
+        })).ToArray();
+
+        await Task.Delay(1500);
+        Process.Start("kill", $"-TERM {server.Id}").WaitForExit();
+        Assert.True(server.WaitForExit(30_000), "the server exits after SIGTERM");
+        Assert.Equal(0, server.ExitCode);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        Assert.True(acknowledged.Count > 50, $"traffic was flowing ({acknowledged.Count} acknowledged)");
+
+        await using var again = await TestServer.StartAsync(Path.Combine(_directory, "fleetwatch.db"));
+        var history = await (await again.Client.GetAsync("/status/drain/history?limit=1000&page_size=100", TestServer.AdminKey)).ReadJsonAsync();
+        var total = history.Int("total_records");
+        Assert.True(total >= acknowledged.Count, $"{acknowledged.Count} acknowledged, {total} stored");
+        var stored = new HashSet<string>();
+        for (var page = 1; page <= (total + 99) / 100; page++)
+        {
+            var body = await (await again.Client.GetAsync($"/status/drain/history?page={page}&page_size=100", TestServer.AdminKey)).ReadJsonAsync();
+            foreach (var record in body.GetProperty("statuses").EnumerateArray()) stored.Add(record.Str("timestamp"));
+        }
+        var lost = acknowledged.Where(t => !stored.Contains(t)).ToList();
+        Assert.True(lost.Count == 0, $"{lost.Count} acknowledged statuses are missing, e.g. {lost.FirstOrDefault()}");
+    }
+
+    [Fact]
+    public async Task TheLogs_AreJsonLines_AndNeverContainAKey()
+    {
+        const string admin = "log-admin-key-0123456789";
+        var port = FreePort();
+        using var server = Start($"--urls http://127.0.0.1:{port}", apiKey: admin);
+        var output = server.StandardOutput.ReadToEndAsync();
+        var errors = server.StandardError.ReadToEndAsync();
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await WaitUntilUpAsync(client);
+
+        var tenant = await Tenant.CreateAsync(admin, client);
+        var device = await (await client.PostJsonAsync("/api/v1/devices", new { device_id = "logged" }, admin)).ReadJsonAsync();
+        var deviceKey = device.GetProperty("data").Str("api_key");
+        await client.PostJsonAsync("/api/v1/ingest", new { temperature = 20 }, deviceKey);
+        await client.GetAsync($"/projects/{tenant.ProjectId}/devices", tenant.Key);
+        await client.GetAsync($"/projects/{tenant.ProjectId}/devices", tenant.Key[..9] + "wrong-secret");
+        using (var sse = new CancellationTokenSource(500))
+        {
+            try
+            {
+                await client.GetAsync($"/api/v1/stream/devices/logged?token={Uri.EscapeDataString(deviceKey)}", HttpCompletionOption.ResponseHeadersRead, sse.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        await client.DeleteAsync($"/projects/{tenant.ProjectId}/api-keys/{tenant.Key[..8]}", admin);
+        await client.GetAsync($"/projects/{tenant.ProjectId}/devices", tenant.Key);
+
+        Process.Start("kill", $"-TERM {server.Id}").WaitForExit();
+        Assert.True(server.WaitForExit(30_000));
+        var log = await output + await errors;
+        foreach (var secret in new[] { admin, tenant.Key, tenant.Key[9..], deviceKey, deviceKey[9..] }) Assert.DoesNotContain(secret, log);
+        var jsonLines = log.Split('\n').Where(l => l.StartsWith('{')).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.NotEmpty(jsonLines);
+        Assert.All(jsonLines, l => Assert.True(l.TryGetProperty("Category", out _) && l.TryGetProperty("LogLevel", out _)));
+    }
+
     [GeneratedRegex("[0-9a-f]{8}\\.[A-Za-z0-9_-]{43}")]
     private static partial Regex KeyPattern();
 
-    private Process Start(string arguments)
+    private Process Start(string arguments, string? apiKey = null)
     {
         var info = new ProcessStartInfo("dotnet", $"\"{typeof(Fleetwatch.Hosting.FleetwatchApp).Assembly.Location}\" {arguments}")
         {
@@ -86,6 +176,7 @@ public sealed partial class CommandLineTests : IDisposable
         };
         info.Environment.Remove("API_KEY");
         info.Environment.Remove("FLEETWATCH_DB");
+        if (apiKey is not null) info.Environment["API_KEY"] = apiKey;
         return Process.Start(info)!;
     }
 

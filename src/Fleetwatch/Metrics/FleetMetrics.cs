@@ -1,0 +1,93 @@
+using System.Globalization;
+using Fleetwatch.Ingest;
+using Fleetwatch.Status;
+using Fleetwatch.Storage;
+using Fleetwatch.Streams;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Fleetwatch.Metrics;
+
+/// <summary>
+/// The server's Prometheus metrics, in a registry of its own (one per server, so several servers in one
+/// process never mix figures). Counters move after each commit; fleet gauges are computed from the in-memory
+/// latest statuses when scraped, with the same at-risk rule as <c>/status/at-risk</c> and the summary.
+/// </summary>
+public sealed class FleetMetrics : ICommitObserver
+{
+    private readonly IServiceProvider _services;
+    private readonly Counter _heartbeats, _events, _batches, _failedCommits, _rejected;
+    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _queueDepth, _subscribers;
+    private readonly Histogram _commitSeconds;
+
+    public FleetMetrics(IServiceProvider services)
+    {
+        _services = services;
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        _heartbeats = factory.CreateCounter("heartbeat_count_total", "Heartbeats committed, per project.", "project");
+        _events = factory.CreateCounter("fleetwatch_ingest_events_total", "Events committed, by kind.", "kind");
+        _batches = factory.CreateCounter("fleetwatch_ingest_batches_total", "Transactions the writer committed (each holds many requests).");
+        _failedCommits = factory.CreateCounter("fleetwatch_ingest_failed_commits_total", "Transactions the database refused; their requests got 503.");
+        _rejected = factory.CreateCounter("fleetwatch_ingest_rejected_total", "Ingest requests refused, by reason.", "reason");
+        _commitSeconds = factory.CreateHistogram("fleetwatch_ingest_commit_duration_seconds", "Time to write and sync one transaction.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+        _online = factory.CreateGauge("online_devices", "Devices whose latest status says online, per project.", "project");
+        _offline = factory.CreateGauge("offline_devices", "Devices whose latest status says offline, per project.", "project");
+        _atRisk = factory.CreateGauge("at_risk_devices", "Devices at risk (low battery, optionally weak signal, or silent), per project.", "project");
+        _averageBattery = factory.CreateGauge("average_battery", "Mean battery level of the latest statuses, per project.", "project");
+        _devices = factory.CreateGauge("fleetwatch_devices", "Devices with a status, per project.", "project");
+        _queueDepth = factory.CreateGauge("fleetwatch_ingest_queue_depth", "Requests waiting for the writer.");
+        _subscribers = factory.CreateGauge("fleetwatch_stream_subscribers", "Live stream subscribers (WebSocket and SSE).");
+        Registry.AddBeforeCollectCallback(UpdateGauges);
+    }
+
+    public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+
+    public void OnCommitted(CommittedBatch batch)
+    {
+        for (var i = 0; i < batch.Events.Length; i++)
+        {
+            var kind = batch.Events[i].Kind;
+            if (kind == EventKind.Heartbeat) _heartbeats.WithLabels(Project(batch.Drafts[i].ProjectId)).Inc();
+            _events.WithLabels(Telemetry.EventJson.KindName(kind)).Inc();
+        }
+    }
+
+    public void ObserveCommit(double seconds, int events, bool succeeded)
+    {
+        if (succeeded) _batches.Inc();
+        else _failedCommits.Inc();
+        _commitSeconds.Observe(seconds);
+    }
+
+    public void Reject(string reason) => _rejected.WithLabels(reason).Inc();
+
+    private void UpdateGauges()
+    {
+        var latest = _services.GetRequiredService<LatestStatusCache>();
+        var options = _services.GetRequiredService<IOptions<StatusOptions>>().Value;
+        var now = Clock.NowMicros();
+        foreach (var projectId in latest.Projects)
+        {
+            var statuses = latest.Snapshot(projectId);
+            var project = Project(projectId);
+            int online = 0, atRisk = 0;
+            long battery = 0;
+            foreach (var s in statuses)
+            {
+                if (s.Online) online++;
+                if (options.AtRiskReasons(s, now) is not null) atRisk++;
+                battery += s.BatteryLevel;
+            }
+            _devices.WithLabels(project).Set(statuses.Count);
+            _online.WithLabels(project).Set(online);
+            _offline.WithLabels(project).Set(statuses.Count - online);
+            _atRisk.WithLabels(project).Set(atRisk);
+            _averageBattery.WithLabels(project).Set(statuses.Count == 0 ? 0 : (double)battery / statuses.Count);
+        }
+        _queueDepth.Set(_services.GetRequiredService<IngestWriter>().QueueDepth);
+        _subscribers.Set(_services.GetRequiredService<StreamHub>().Count);
+    }
+
+    private static string Project(long projectId) => projectId.ToString(CultureInfo.InvariantCulture);
+}
