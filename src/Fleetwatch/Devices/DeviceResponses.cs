@@ -9,4 +9,9 @@ public sealed record DeviceResponse(long Id, long ProjectId, string ExternalId, 
         new(device.Id, device.ProjectId, device.ExternalId, device.Name ?? device.ExternalId, device.Tags, Timestamps.Format(device.CreatedMicros));
 }
 
+/// <summary>Request bodies, for the API document.</summary>
+public sealed record DeviceBody(string ExternalId, string? Name, string[]? Tags);
+
+public sealed record TagsBody(string[] Tags);
+
 public sealed record DeviceTagsResponse(long DeviceId, string[] Tags);

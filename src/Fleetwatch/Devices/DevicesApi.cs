@@ -16,10 +16,10 @@ public static class DevicesApi
     public static RouteGroupBuilder MapDevices(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/projects/{project_id:long}/devices").RequireApiKey(AuthStyle.Platform);
-        group.MapPost("", CreateDevice).RequireRateLimiting(RateLimits.Devices);
-        group.MapGet("", ListDevices);
-        group.MapGet("/{device_id:long}", GetDevice);
-        group.MapDelete("/{device_id:long}", DeleteDevice);
+        group.MapPost("", CreateDevice).RequireRateLimiting(RateLimits.Devices).Accepts<DeviceBody>("application/json").Produces<DeviceResponse>(StatusCodes.Status201Created);
+        group.MapGet("", ListDevices).Produces<DeviceResponse[]>();
+        group.MapGet("/{device_id:long}", GetDevice).Produces<DeviceResponse>();
+        group.MapDelete("/{device_id:long}", DeleteDevice).Produces(StatusCodes.Status204NoContent);
         // PATCH replaces the tags, POST adds to them, DELETE removes the given ones.
         (string Method, Func<string[], string[], string[]> Change)[] tagChanges =
         [
@@ -31,7 +31,8 @@ public static class DevicesApi
         {
             group.MapMethods("/{device_id:long}/tags", [method],
                 (long project_id, long device_id, HttpContext http, IDeviceStore store, DeviceRegistry devices, ChangeBus changes) =>
-                    ChangeTagsAsync(project_id, device_id, http, store, devices, changes, change));
+                    ChangeTagsAsync(project_id, device_id, http, store, devices, changes, change))
+                .Accepts<TagsBody>("application/json").Produces<DeviceTagsResponse>();
         }
         return group;
     }

@@ -11,6 +11,12 @@ namespace Fleetwatch.Fleet;
 
 public sealed record FleetStatsResponse(double Uptime, string AvgUploadTime);
 
+/// <summary>The fleet API's request bodies, for the API document.</summary>
+public sealed record HeartbeatBody(string SentAt);
+
+/// <param name="UploadTime">Nanoseconds, a 64-bit integer.</param>
+public sealed record UploadStatBody(string SentAt, long UploadTime);
+
 public sealed record DebugStatsResponse(string DeviceId, long HeartbeatCount, long DistinctMinutes, long StatsCount, long AvgUploadTimeNs, string AvgUploadTime, double Uptime);
 
 /// <summary>
@@ -26,10 +32,12 @@ public static class FleetApi
         var group = routes.MapGroup("/api/v1/devices/{device_id}");
         group.AddEndpointFilter(AuthenticateAsync);
         group.MapPost("/heartbeat", (string device_id, HttpContext http, IngestWriter writer, DeviceRegistry devices) =>
-            ReportAsync(device_id, http, writer, devices, EventKind.Heartbeat)).RequireWriteRole().CountsAsIngest();
+            ReportAsync(device_id, http, writer, devices, EventKind.Heartbeat)).RequireWriteRole().CountsAsIngest()
+            .Accepts<HeartbeatBody>("application/json").Produces(StatusCodes.Status204NoContent);
         group.MapPost("/stats", (string device_id, HttpContext http, IngestWriter writer, DeviceRegistry devices) =>
-            ReportAsync(device_id, http, writer, devices, EventKind.UploadStat)).RequireWriteRole().CountsAsIngest();
-        group.MapGet("/stats", GetStats).RequireReadRole();
+            ReportAsync(device_id, http, writer, devices, EventKind.UploadStat)).RequireWriteRole().CountsAsIngest()
+            .Accepts<UploadStatBody>("application/json").Produces(StatusCodes.Status204NoContent);
+        group.MapGet("/stats", GetStats).RequireReadRole().Produces<FleetStatsResponse>().Produces(StatusCodes.Status204NoContent);
 
         routes.MapGet("/", () => TypedResults.Ok(new RootResponse("Fleetwatch", HealthApi.Version, "/health")));
         var debug = routes.MapGroup("/debug").RequireApiKey(AuthStyle.DeviceStatus);

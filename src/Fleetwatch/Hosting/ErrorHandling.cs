@@ -41,6 +41,8 @@ public static partial class ErrorHandling
             {
                 404 => $"No endpoint at {http.Request.Path}",
                 405 => $"{http.Request.Method} is not allowed on {http.Request.Path}",
+                // Routing refuses a body the endpoint does not accept before the handler runs.
+                415 => $"Content-Type must be application/json, not {http.Request.ContentType}",
                 _ => ReasonPhrases.GetReasonPhrase(status),
             };
             await new ProblemResult(status, detail).ExecuteAsync(http);

@@ -17,12 +17,13 @@ public static class StatusApi
     public static RouteGroupBuilder MapStatus(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/status").RequireApiKey(AuthStyle.DeviceStatus);
-        group.MapPost("", PostStatus).RequireWriteRole().CountsAsIngest();
+        group.MapPost("", PostStatus).RequireWriteRole().CountsAsIngest()
+            .Accepts<StatusBody>("application/json").Produces<StatusRecordResponse>(StatusCodes.Status201Created);
         // Literal segments win over {device_id} in routing, so these are never shadowed by a device id.
-        group.MapGet("/summary", GetSummary).RequireReadRole();
-        group.MapGet("/at-risk", GetAtRisk).RequireReadRole();
-        group.MapGet("/{device_id}", GetLatest).RequireReadRole();
-        group.MapGet("/{device_id}/history", GetHistory).RequireReadRole();
+        group.MapGet("/summary", GetSummary).RequireReadRole().Produces<SummaryResponse>();
+        group.MapGet("/at-risk", GetAtRisk).RequireReadRole().Produces<AtRiskResponse>();
+        group.MapGet("/{device_id}", GetLatest).RequireReadRole().Produces<StatusRecordResponse>();
+        group.MapGet("/{device_id}/history", GetHistory).RequireReadRole().Produces<HistoryResponse>();
         return group;
     }
 

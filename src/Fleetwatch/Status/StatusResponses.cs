@@ -24,6 +24,9 @@ public sealed record StatusRecordResponse(long Id, string DeviceId, string Times
 
 public sealed record SummaryDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate);
 
+/// <summary>The body of <c>POST /status</c>, for the API document (the endpoint parses it in one pass).</summary>
+public sealed record StatusBody(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online);
+
 public sealed record SummaryResponse(int TotalDevices, int OnlineDevices, int OfflineDevices, int AtRiskDevices, IReadOnlyList<SummaryDevice> Devices);
 
 public sealed record AtRiskDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate, IReadOnlyList<string> Reasons);

@@ -21,10 +21,16 @@ public static class TelemetryApi
 
     public sealed record Accepted(int Queued, long DeviceId);
 
+    /// <summary>The batch body, for the API document: <c>ts</c> is RFC 3339 with an offset or Unix seconds; <c>data</c> any object.</summary>
+    public sealed record TelemetryBatchBody(string DeviceExternalId, TelemetryEventBody[] Events);
+
+    public sealed record TelemetryEventBody(System.Text.Json.JsonElement Ts, Dictionary<string, System.Text.Json.JsonElement> Data);
+
     public static RouteGroupBuilder MapTelemetry(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/telemetry").RequireApiKey(AuthStyle.Platform);
-        group.MapPost("", PostBatch).RequireWriteRole().RequireRateLimiting(RateLimits.Telemetry).CountsAsIngest();
+        group.MapPost("", PostBatch).RequireWriteRole().RequireRateLimiting(RateLimits.Telemetry).CountsAsIngest()
+            .Accepts<TelemetryBatchBody>("application/json").Produces<Accepted>(StatusCodes.Status202Accepted);
         group.MapGet("/devices/{device_id:long}/telemetry", (long device_id, string? limit, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics) =>
             ListAsync(device_id, long.MinValue, limit, http, devices, store, metrics)).RequireReadRole();
         group.MapGet("/devices/{device_id:long}/telemetry/since", (long device_id, string? since_ts, string? limit, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics) =>

@@ -3,6 +3,12 @@ using Fleetwatch.Hosting;
 
 namespace Fleetwatch.Tenants;
 
+/// <summary>Request bodies, for the API document.</summary>
+public sealed record NameBody(string Name);
+
+/// <param name="Role">read, ingest or admin (the default).</param>
+public sealed record KeyBody(string? Role, string? Name);
+
 public sealed record OrgResponse(long Id, string Name, string CreatedAt)
 {
     public static OrgResponse From(OrgRecord org) => new(org.Id, org.Name, Timestamps.Format(org.CreatedMicros));

@@ -19,16 +19,17 @@ public static partial class TenantsApi
         var openBootstrap = routes.Services.GetRequiredService<IOptions<AuthOptions>>().Value.OpenBootstrap;
         if (openBootstrap) Log.OpenBootstrap(routes.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetwatch.Tenants"));
         var bootstrap = routes.MapGroup("").RequireApiKey(AuthStyle.Platform, keylessIsServerAdmin: openBootstrap);
-        bootstrap.MapPost("/orgs", CreateOrg);
-        bootstrap.MapPost("/orgs/{org_id:long}/projects", CreateProject);
-        bootstrap.MapPost("/projects/{project_id:long}/api-keys", CreateKey).RequireRateLimiting(RateLimits.ApiKeys);
+        bootstrap.MapPost("/orgs", CreateOrg).Accepts<NameBody>("application/json").Produces<OrgResponse>(StatusCodes.Status201Created);
+        bootstrap.MapPost("/orgs/{org_id:long}/projects", CreateProject).Accepts<NameBody>("application/json").Produces<ProjectResponse>(StatusCodes.Status201Created);
+        bootstrap.MapPost("/projects/{project_id:long}/api-keys", CreateKey).RequireRateLimiting(RateLimits.ApiKeys)
+            .Accepts<KeyBody>("application/json").Produces<CreatedKeyResponse>(StatusCodes.Status201Created);
 
         var group = routes.MapGroup("").RequireApiKey(AuthStyle.Platform);
-        group.MapGet("/orgs", ListOrgs);
-        group.MapGet("/orgs/{org_id:long}/projects", ListProjects);
-        group.MapGet("/projects/{project_id:long}", GetProject);
-        group.MapGet("/projects/{project_id:long}/api-keys", ListKeys);
-        group.MapDelete("/projects/{project_id:long}/api-keys/{prefix}", RevokeKey);
+        group.MapGet("/orgs", ListOrgs).Produces<OrgResponse[]>();
+        group.MapGet("/orgs/{org_id:long}/projects", ListProjects).Produces<ProjectResponse[]>();
+        group.MapGet("/projects/{project_id:long}", GetProject).Produces<ProjectResponse>();
+        group.MapGet("/projects/{project_id:long}/api-keys", ListKeys).Produces<KeyResponse[]>();
+        group.MapDelete("/projects/{project_id:long}/api-keys/{prefix}", RevokeKey).Produces(StatusCodes.Status204NoContent);
     }
 
     private static async Task<IResult> CreateOrg(HttpContext http, ITenantStore store)
