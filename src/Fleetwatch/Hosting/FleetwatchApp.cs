@@ -1,9 +1,11 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Fleet;
+using Fleetwatch.Alerts;
 using Fleetwatch.Ingest;
 using Fleetwatch.Metrics;
 using Fleetwatch.Status;
+using Fleetwatch.Rules;
 using Fleetwatch.Storage;
 using Fleetwatch.Streams;
 using Fleetwatch.Telemetry;
@@ -39,6 +41,10 @@ public static class FleetwatchApp
         builder.AddMetrics();
         builder.AddApiDocs();
         builder.Services.AddSingleton<ReadingAggregator>();
+        builder.Services.AddSingleton<RuleBook>();
+        builder.Services.AddSingleton<RuleEvaluator>();
+        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<RuleEvaluator>());
+        builder.Services.AddHostedService(s => s.GetRequiredService<RuleEvaluator>());
         builder.Services.AddSingleton<StreamHub>();
         builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<StreamHub>());
 
@@ -61,6 +67,8 @@ public static class FleetwatchApp
         app.MapBackendDevices();
         app.MapIngest();
         app.MapReadings();
+        app.MapRules();
+        app.MapAlerts();
         return app;
     }
 

@@ -30,6 +30,8 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(DeviceResponse[]))]
 [JsonSerializable(typeof(DeviceTagsResponse))]
 [JsonSerializable(typeof(TelemetryApi.Accepted))]
+[JsonSerializable(typeof(Rules.RuleResponse))]
+[JsonSerializable(typeof(Rules.RuleResponse[]))]
 [JsonSerializable(typeof(BackendDevicesApi.RegisteredDevice))]
 [JsonSerializable(typeof(BackendDevicesApi.RotatedKey))]
 [JsonSerializable(typeof(BackendDevicesApi.BackendDevice))]

@@ -86,6 +86,33 @@ public static class JsonRequest
         return valid ? [.. items] : null;
     }
 
+    /// <summary>A JSON number (not a string, not a boolean), finite; null when absent.</summary>
+    public static double? Number(JsonElement body, string name, ref Dictionary<string, string[]>? errors)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number)) return number;
+        ValidationErrors.Add(ref errors, name, $"must be a number, not {Describe(value)}");
+        return null;
+    }
+
+    /// <summary>A JSON integer from <paramref name="min"/> to <paramref name="max"/>; null when absent.</summary>
+    public static int? Integer(JsonElement body, string name, int min, int max, ref Dictionary<string, string[]>? errors)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var integer) && integer >= min && integer <= max) return integer;
+        ValidationErrors.Add(ref errors, name, $"must be a whole number from {min} to {max}");
+        return null;
+    }
+
+    /// <summary>A JSON boolean; null when absent.</summary>
+    public static bool? Boolean(JsonElement body, string name, ref Dictionary<string, string[]>? errors)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) return value.GetBoolean();
+        ValidationErrors.Add(ref errors, name, $"must be true or false, not {Describe(value)}");
+        return null;
+    }
+
     public static string Describe(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Number => "a number",

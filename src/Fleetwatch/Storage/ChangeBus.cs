@@ -15,7 +15,7 @@ public interface IChangeTransport
 /// </summary>
 public sealed class ChangeBus(IEnumerable<IChangeTransport> transports)
 {
-    public const string DeviceTopic = "device", KeyTopic = "key";
+    public const string DeviceTopic = "device", KeyTopic = "key", RulesTopic = "rules";
     /// <summary>Delivered on this node only, after its notification connection came back: what it may have missed must be re-read.</summary>
     public const string ResyncTopic = "resync";
 

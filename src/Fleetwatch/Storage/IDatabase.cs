@@ -16,6 +16,9 @@ public interface IDatabase : IAsyncDisposable
 
     Task<bool> PingAsync(CancellationToken ct);
 
+    /// <summary>A connection for stores whose SQL is the same on both engines (see <see cref="PortableRuleStore"/>).</summary>
+    Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct);
+
     Task LoadMetricsAsync(MetricDictionary metrics, CancellationToken ct);
 
     /// <summary>Finds or creates the org and the project by name; returns the project id.</summary>

@@ -23,6 +23,11 @@ public static partial class StorageSetup
         builder.Services.AddSingleton(s => (ITenantStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton(s => (ITelemetryStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton(s => (IRollupStore)s.GetRequiredService<IDatabase>());
+        builder.Services.AddSingleton<Rules.IRuleStore>(s =>
+        {
+            var database = s.GetRequiredService<IDatabase>();
+            return new PortableRuleStore(database.OpenConnectionAsync, database.Engine == "postgresql");
+        });
         builder.Services.AddSingleton<MetricDictionary>();
         builder.Services.AddSingleton<ChangeBus>();
         if (target.IsPostgres)

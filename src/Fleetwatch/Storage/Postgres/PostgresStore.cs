@@ -25,6 +25,8 @@ public sealed partial class PostgresStore : IDatabase, IApiKeyStore, IDeviceStor
 
     public NpgsqlDataSource DataSource => _dataSource;
 
+    public async Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
+
     public async Task<bool> PingAsync(CancellationToken ct)
     {
         try

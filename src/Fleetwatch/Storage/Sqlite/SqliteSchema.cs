@@ -100,5 +100,46 @@ internal static class SqliteSchema
         """,
         // 5: the latest status is found from the events at start (one index seek per device), not written per batch.
         "DROP TABLE latest_status;",
+        // 6: rules and alerts. The same DDL on both engines (integer flags, REAL/double thresholds); one alert per
+        // firing is the unique (rule, device, trigger event).
+        """
+        CREATE TABLE rules (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            threshold REAL NOT NULL,
+            window_n INTEGER NOT NULL,
+            required_k INTEGER NOT NULL,
+            cooldown_seconds INTEGER NOT NULL,
+            enabled INTEGER NOT NULL,
+            scope TEXT NOT NULL,
+            tag TEXT,
+            severity TEXT NOT NULL,
+            auto_resolve INTEGER NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE INDEX rules_project ON rules (project_id);
+        CREATE TABLE rule_devices (
+            rule_id INTEGER NOT NULL,
+            device_id INTEGER NOT NULL,
+            PRIMARY KEY (rule_id, device_id));
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            rule_id INTEGER NOT NULL,
+            device_id INTEGER NOT NULL,
+            trigger_event_id INTEGER NOT NULL,
+            triggered_at INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            details TEXT NOT NULL,
+            acknowledged_at INTEGER,
+            resolved_at INTEGER,
+            UNIQUE (rule_id, device_id, trigger_event_id));
+        CREATE INDEX alerts_project ON alerts (project_id, id);
+        CREATE INDEX alerts_device ON alerts (device_id, id);
+        CREATE INDEX alerts_rule_device ON alerts (rule_id, device_id, triggered_at);
+        """,
     ];
 }

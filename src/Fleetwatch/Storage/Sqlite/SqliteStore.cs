@@ -36,6 +36,8 @@ public sealed partial class SqliteStore : IDatabase, IApiKeyStore, IDeviceStore,
         return connection;
     }
 
+    public Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct) => Task.FromResult<System.Data.Common.DbConnection>(Open());
+
     public Task<bool> PingAsync(CancellationToken ct)
     {
         try

@@ -1,0 +1,159 @@
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Fleetwatch.Ingest;
+using Fleetwatch.Storage;
+using Fleetwatch.Telemetry;
+
+namespace Fleetwatch.Rules;
+
+/// <summary>
+/// Evaluates rules after each committed batch, off the request path: commits are queued here and a loop keeps
+/// each watched device's last readings in memory (loaded once from the store, then moved forward), so no
+/// history is re-read per event. Every node evaluates every batch (its own and, through the event feed, the
+/// others'); the database keeps one alert per firing, whichever node raises it first.
+/// </summary>
+public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITelemetryStore events, MetricDictionary metrics, ILogger<RuleEvaluator> logger)
+    : BackgroundService, ICommitObserver
+{
+    // A window never holds more readings than this, whatever a rule asks.
+    public const int MaxWindow = 10_000;
+
+    private readonly Channel<CommittedBatch> _batches = Channel.CreateUnbounded<CommittedBatch>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<long, (List<StoredEvent> Events, int Size)> _windows = [];
+
+    public void OnCommitted(CommittedBatch batch)
+    {
+        // With no rule anywhere there is nothing to keep; the first rule starts from the store's history anyway.
+        if (!rules.IsEmpty) _batches.Writer.TryWrite(batch);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await rules.LoadAsync(stoppingToken);
+        await foreach (var batch in _batches.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await EvaluateAsync(batch, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.EvaluationFailed(logger, e);
+            }
+        }
+    }
+
+    private async Task EvaluateAsync(CommittedBatch batch, CancellationToken ct)
+    {
+        var touched = new Dictionary<long, long>(); // device → project
+        for (var i = 0; i < batch.Events.Length; i++)
+        {
+            var e = batch.Events[i];
+            if (e.Kind == EventKind.Heartbeat) continue; // a bare heartbeat carries no values and takes no slot
+            var projectId = batch.Drafts[i].ProjectId;
+            var applicable = rules.For(projectId, e.DeviceId).ToList();
+            if (applicable.Count == 0) continue;
+            var window = await WindowAsync(e.DeviceId, applicable.Max(r => r.WindowN), ct);
+            Insert(window, e, applicable.Max(r => r.WindowN));
+            touched[e.DeviceId] = projectId;
+        }
+        foreach (var (deviceId, projectId) in touched)
+        {
+            var window = _windows[deviceId].Events;
+            foreach (var rule in rules.For(projectId, deviceId)) await EvaluateAsync(rule, deviceId, window, ct);
+        }
+    }
+
+    private async Task EvaluateAsync(Rule rule, long deviceId, List<StoredEvent> window, CancellationToken ct)
+    {
+        // The last window_n readings by (ts, id); with fewer, nothing fires.
+        if (window.Count < rule.WindowN) return;
+        var considered = window.Skip(window.Count - rule.WindowN).ToList();
+        var matches = 0;
+        foreach (var e in considered)
+        {
+            if (e.Get(rule.Metric) is { } value && Number(value) is { } number && rule.Breaches(number)) matches++;
+        }
+        if (matches < rule.RequiredK)
+        {
+            if (rule.AutoResolve) await store.ResolveOpenAlertsAsync(rule.Id, deviceId, ct);
+            return;
+        }
+        var latest = considered[^1];
+        var alert = new Alert(0, rule.ProjectId, rule.Id, deviceId, latest.Id, Clock.NowMicros(), "open", rule.Severity,
+            Details(rule, deviceId, matches, considered.Count, latest), null, null);
+        if (await store.TryRaiseAsync(alert, rule.CooldownSeconds, ct) is { } raised) Log.Raised(logger, raised.Id, rule.Id, deviceId);
+    }
+
+    /// <summary>A JSON number (integers and floats; booleans are not numbers).</summary>
+    private static double? Number(FieldValue value) => value.Tag switch
+    {
+        ValueTag.Int => value.Int,
+        ValueTag.Double => value.Double,
+        _ => null,
+    };
+
+    private async Task<List<StoredEvent>> WindowAsync(long deviceId, int size, CancellationToken ct)
+    {
+        size = Math.Min(size, MaxWindow);
+        if (_windows.TryGetValue(deviceId, out var kept) && kept.Size >= size) return kept.Events;
+        // First sight, or a rule now wants a longer window: the newest readings from the store, oldest first.
+        var recent = await events.ReadEventsAsync(EventQuery.Page(deviceId, EventQuery.Readings, long.MinValue, long.MaxValue, ascending: false, size), metrics, ct);
+        List<StoredEvent> window = [.. recent.Reverse()];
+        _windows[deviceId] = (window, size);
+        return window;
+    }
+
+    /// <summary>Puts a reading in (ts, id) order — late ones too — and keeps only the newest <paramref name="size"/>; a reading already there is ignored.</summary>
+    private static void Insert(List<StoredEvent> window, StoredEvent e, int size)
+    {
+        var at = window.Count;
+        while (at > 0 && EventOrdering.IsLater(window[at - 1].TsMicros, window[at - 1].Id, e.TsMicros, e.Id)) at--;
+        if (at > 0 && window[at - 1].Id == e.Id) return;
+        window.Insert(at, e);
+        if (window.Count > Math.Min(size, MaxWindow)) window.RemoveRange(0, window.Count - Math.Min(size, MaxWindow));
+    }
+
+    private static string Details(Rule rule, long deviceId, int matches, int considered, StoredEvent latest)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("rule");
+            json.WriteNumber("id", rule.Id);
+            json.WriteString("name", rule.Name);
+            json.WriteString("metric", rule.Metric);
+            json.WriteString("operator", rule.Operator);
+            json.WriteNumber("threshold", rule.Threshold);
+            json.WriteNumber("window_n", rule.WindowN);
+            json.WriteNumber("required_k", rule.RequiredK);
+            json.WriteNumber("cooldown_seconds", rule.CooldownSeconds);
+            json.WriteString("scope", Rule.ScopeName(rule.Scope));
+            if (rule.Tag is null) json.WriteNull("tag");
+            else json.WriteString("tag", rule.Tag);
+            json.WriteString("severity", rule.Severity);
+            json.WriteEndObject();
+            json.WriteStartObject("evaluation");
+            json.WriteNumber("device_id", deviceId);
+            json.WriteNumber("match_count", matches);
+            json.WriteNumber("considered", considered);
+            if (latest.Get(rule.Metric) is { } value && Number(value) is { } number) json.WriteNumber("latest_value", number);
+            else json.WriteNull("latest_value");
+            json.WriteString("latest_ts", Hosting.Timestamps.Format(latest.TsMicros));
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Alert {AlertId} raised by rule {RuleId} for device {DeviceId}")]
+        public static partial void Raised(ILogger logger, long alertId, long ruleId, long deviceId);
+
+        [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "Rule evaluation of a batch failed")]
+        public static partial void EvaluationFailed(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,165 @@
+using System.Net;
+using System.Text.Json;
+using Fleetwatch.Tests.Fixtures;
+
+namespace Fleetwatch.Tests.Rules;
+
+/// <summary>Rules, their k-of-n windows over every kind of reading, and the alerts they raise, on each backend.</summary>
+public abstract class RulesTests(ServerFixture fixture)
+{
+    protected TestServer Server => fixture.Server;
+    protected HttpClient Client => fixture.Server.Client;
+
+    protected static object Batch(string device, params double[] temperatures) => new
+    {
+        device_external_id = device,
+        events = temperatures.Select((t, i) => new { ts = DateTime.UtcNow.AddSeconds(i - temperatures.Length).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'"), data = new { temperature = t } }).ToArray(),
+    };
+
+    protected static async Task<JsonElement[]> AlertsAsync(HttpClient client, Tenant tenant, int atLeast, string query = "")
+    {
+        JsonElement[] alerts = [];
+        for (var waited = 0; waited < 10_000; waited += 50)
+        {
+            alerts = [.. (await (await client.GetAsync($"/projects/{tenant.ProjectId}/alerts?limit=1000{query}", tenant.Key)).ReadJsonAsync()).EnumerateArray()];
+            if (alerts.Length >= atLeast) break;
+            await Task.Delay(50);
+        }
+        return alerts;
+    }
+
+    private async Task<JsonElement> RuleAsync(Tenant tenant, object rule)
+    {
+        var response = await Client.PostJsonAsync($"/projects/{tenant.ProjectId}/rules", rule, tenant.Key);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.ReadJsonAsync();
+    }
+
+    [Fact]
+    public async Task Rules_CreateListPatchDelete_WithTheContractsValidation()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var rule = await RuleAsync(tenant, new { name = "High temp", metric = "temperature", threshold = 80 });
+        Assert.Equal(">", rule.Str("operator"));
+        Assert.Equal(1, rule.Int("window_n"));
+        Assert.Equal(1, rule.Int("required_k"));
+        Assert.Equal(300, rule.Int("cooldown_seconds"));
+        Assert.True(rule.Bool("enabled"));
+        Assert.Equal("ALL", rule.Str("scope"));
+        Assert.Equal("warning", rule.Str("severity"));
+
+        Assert.Equal("required_k cannot be greater than window_n",
+            (await (await Client.PostJsonAsync($"/projects/{tenant.ProjectId}/rules", new { name = "x", metric = "t", threshold = 1, window_n = 2, required_k = 3 }, tenant.Key)).ProblemAsync(400)).Str("detail"));
+        var invalid = await (await Client.PostJsonAsync($"/projects/{tenant.ProjectId}/rules", new { name = "x", metric = "t", threshold = "high", @operator = "==", scope = "TAG", severity = "loud" }, tenant.Key)).ProblemAsync(422);
+        Assert.Equal(["operator", "threshold", "tag", "severity"], invalid.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+
+        var id = rule.Long("id");
+        var patched = await (await Client.SendJsonAsync(HttpMethod.Patch, $"/rules/{id}", new { enabled = false, severity = "critical" }, tenant.Key)).ReadJsonAsync();
+        Assert.False(patched.Bool("enabled"));
+        Assert.Equal("critical", patched.Str("severity"));
+        Assert.Equal("High temp", patched.Str("name"));
+        Assert.Single((await (await Client.GetAsync($"/projects/{tenant.ProjectId}/rules", tenant.Key)).ReadJsonAsync()).EnumerateArray());
+        Assert.Empty((await (await Client.GetAsync($"/projects/{tenant.ProjectId}/rules/enabled", tenant.Key)).ReadJsonAsync()).EnumerateArray());
+
+        var other = await Tenant.CreateAsync(Server);
+        Assert.Equal("rule not found", (await (await Client.GetAsync($"/rules/{id}", other.Key)).ProblemAsync(404)).Str("detail"));
+        Assert.Empty((await (await Client.GetAsync($"/projects/{tenant.ProjectId}/rules", other.Key)).ReadJsonAsync()).EnumerateArray());
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync($"/rules/{id}", tenant.Key)).StatusCode);
+        await (await Client.GetAsync($"/rules/{id}", tenant.Key)).ProblemAsync(404);
+    }
+
+    [Fact]
+    public async Task FiveOfFive_FiresOnce_WithDetails_AndTheCooldownHolds()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        await tenant.AddDeviceAsync(Server, "sensor-01");
+        await RuleAsync(tenant, new { name = "High Temp", metric = "temperature", @operator = ">", threshold = 80, window_n = 5, required_k = 5, cooldown_seconds = 300, scope = "ALL" });
+
+        await Client.PostJsonAsync("/telemetry", Batch("sensor-01", 95, 96, 97, 98), tenant.Key);
+        Assert.Empty(await AlertsAsync(Client, tenant, 1, "&rule_id=0")); // four readings: the window is not full
+        await Client.PostJsonAsync("/telemetry", Batch("sensor-01", 99), tenant.Key);
+        var alerts = await AlertsAsync(Client, tenant, 1);
+        var alert = Assert.Single(alerts);
+        Assert.Equal("open", alert.Str("state"));
+        var evaluation = alert.GetProperty("details").GetProperty("evaluation");
+        Assert.Equal(5, evaluation.Int("match_count"));
+        Assert.Equal(5, evaluation.Int("considered"));
+        Assert.Equal(99, evaluation.GetProperty("latest_value").GetDouble());
+        Assert.Equal("High Temp", alert.GetProperty("details").GetProperty("rule").Str("name"));
+
+        await Client.PostJsonAsync("/telemetry", Batch("sensor-01", 99, 99, 99, 99, 99), tenant.Key);
+        await Task.Delay(500);
+        Assert.Single(await AlertsAsync(Client, tenant, 2));
+
+        var id = alert.Long("id");
+        var acked = await (await Client.PostJsonAsync($"/alerts/{id}/ack", new { }, tenant.Key)).ReadJsonAsync();
+        Assert.Equal("acknowledged", acked.Str("state"));
+        var resolved = await (await Client.PostJsonAsync($"/alerts/{id}/resolve", new { }, tenant.Key)).ReadJsonAsync();
+        Assert.Equal("resolved", resolved.Str("state"));
+        Assert.NotEqual(JsonValueKind.Null, resolved.GetProperty("resolved_at").ValueKind);
+        Assert.Single(await AlertsAsync(Client, tenant, 1, "&state=resolved"));
+        var deviceAlerts = await (await Client.GetAsync($"/devices/{alert.Long("device_id")}/alerts", tenant.Key)).ReadJsonAsync();
+        Assert.Equal(id, deviceAlerts[0].Long("id"));
+    }
+
+    [Fact]
+    public async Task StatusesAndUploadTimes_AreReadings_HeartbeatsTakeNoSlot_AndScopesSelectDevices()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        await tenant.AddDeviceAsync(Server, "cam-1", "north");
+        await tenant.AddDeviceAsync(Server, "cam-2");
+        var lowBattery = await RuleAsync(tenant, new { name = "Low battery", metric = "battery_level", @operator = "<", threshold = 20, window_n = 2, required_k = 2, cooldown_seconds = 0, scope = "TAG", tag = "north" });
+        var slowUpload = await RuleAsync(tenant, new { name = "Slow upload", metric = "upload_time", threshold = 300_000_000_000L, cooldown_seconds = 0, scope = "EXPLICIT" });
+        var cam2 = (await (await Client.GetAsync($"/projects/{tenant.ProjectId}/devices", tenant.Key)).ReadJsonAsync()).EnumerateArray().Single(d => d.Str("external_id") == "cam-2").Long("id");
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.PostJsonAsync($"/rules/{slowUpload.Long("id")}/devices", new { device_ids = new[] { cam2 } }, tenant.Key)).StatusCode);
+        Assert.Equal("device not found: 999999999", (await (await Client.PostJsonAsync($"/rules/{slowUpload.Long("id")}/devices", new { device_ids = new[] { 999_999_999L } }, tenant.Key)).ProblemAsync(404)).Str("detail"));
+
+        var now = DateTime.UtcNow;
+        string At(int seconds) => now.AddSeconds(seconds).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        foreach (var device in new[] { "cam-1", "cam-2" })
+        {
+            await Client.PostJsonAsync("/status", new { device_id = device, timestamp = At(-3), battery_level = 15, rssi = -60, online = true }, tenant.Key);
+            // Minute heartbeats between the two statuses carry no values: they do not push the first out of the window.
+            await Client.PostJsonAsync($"/api/v1/devices/{device}/heartbeat", new { sent_at = At(-2) }, tenant.Key);
+            await Client.PostJsonAsync("/status", new { device_id = device, timestamp = At(-1), battery_level = 12, rssi = -60, online = true }, tenant.Key);
+            await Client.PostJsonAsync($"/api/v1/devices/{device}/stats", new { sent_at = At(0), upload_time = 400_000_000_000L }, tenant.Key);
+        }
+        var alerts = await AlertsAsync(Client, tenant, 2);
+        await Task.Delay(300);
+        alerts = await AlertsAsync(Client, tenant, 2);
+        Assert.Equal(2, alerts.Length);
+        var battery = alerts.Single(a => a.Long("rule_id") == lowBattery.Long("id"));
+        Assert.Equal(2, battery.GetProperty("details").GetProperty("evaluation").Int("match_count"));
+        Assert.NotEqual(cam2, battery.Long("device_id"));
+        Assert.Equal(cam2, alerts.Single(a => a.Long("rule_id") == slowUpload.Long("id")).Long("device_id"));
+    }
+}
+
+public sealed class SqliteRulesTests(SqliteServerFixture fixture) : RulesTests(fixture), IClassFixture<SqliteServerFixture>;
+
+public sealed class PostgresRulesTests(PostgresServerFixture fixture) : RulesTests(fixture), IClassFixture<PostgresServerFixture>
+{
+    /// <summary>Two nodes evaluate every batch; one alert per firing reaches the database, whichever node raises it.</summary>
+    [Fact]
+    public async Task TwoNodes_RaiseExactlyOneAlertPerFiring()
+    {
+        await using var other = await TestServer.StartAsync(fixture.Server.Database);
+        var tenant = await Tenant.CreateAsync(fixture.Server);
+        await tenant.AddDeviceAsync(fixture.Server, "shared");
+        await fixture.Server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/rules", new { name = "hot", metric = "temperature", threshold = 50, cooldown_seconds = 0 }, tenant.Key);
+        await Task.Delay(500); // the rule reaches the other node through NOTIFY
+
+        var start = DateTime.UtcNow.AddMinutes(-1);
+        for (var i = 0; i < 20; i++)
+        {
+            var node = i % 2 == 0 ? fixture.Server : other;
+            var batch = new { device_external_id = "shared", events = new[] { new { ts = start.AddSeconds(i).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), data = new { temperature = 60 + i } } } };
+            Assert.Equal(HttpStatusCode.Accepted, (await node.Client.PostJsonAsync("/telemetry", batch, tenant.Key)).StatusCode);
+        }
+        var alerts = await AlertsAsync(fixture.Server.Client, tenant, 20);
+        await Task.Delay(1000);
+        alerts = await AlertsAsync(fixture.Server.Client, tenant, 20);
+        Assert.Equal(20, alerts.Length);
+        Assert.Equal(20, alerts.Select(a => a.GetProperty("details").GetProperty("evaluation").GetProperty("latest_value").GetDouble()).Distinct().Count());
+    }
+}
