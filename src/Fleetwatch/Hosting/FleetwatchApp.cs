@@ -10,6 +10,7 @@ using Fleetwatch.Storage;
 using Fleetwatch.Streams;
 using Fleetwatch.Telemetry;
 using Fleetwatch.Tenants;
+using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Hosting;
 
@@ -45,6 +46,9 @@ public static class FleetwatchApp
         builder.Services.AddSingleton<RuleEvaluator>();
         builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<RuleEvaluator>());
         builder.Services.AddHostedService(s => s.GetRequiredService<RuleEvaluator>());
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
+        builder.Services.AddSingleton<WebhookDispatcher>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<WebhookDispatcher>());
         builder.Services.AddSingleton<StreamHub>();
         builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<StreamHub>());
 
@@ -69,6 +73,7 @@ public static class FleetwatchApp
         app.MapReadings();
         app.MapRules();
         app.MapAlerts();
+        app.MapWebhooks();
         return app;
     }
 

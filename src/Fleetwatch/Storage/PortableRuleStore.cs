@@ -79,6 +79,14 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
             RETURNING id
             """, ct, ("project", alert.ProjectId), ("rule", alert.RuleId), ("device", alert.DeviceId), ("event", alert.TriggerEventId),
             ("at", alert.TriggeredMicros), ("severity", alert.Severity), ("details", alert.Details), ("cooldown_start", alert.TriggeredMicros - cooldownSeconds * 1_000_000L));
+        // The alert and one outbox row per enabled webhook of the project commit together: a raised alert is always delivered.
+        if (id is long raised)
+        {
+            await ExecuteAsync(connection, tx, """
+                INSERT INTO webhook_deliveries (project_id, webhook_id, alert_id, status, attempts, next_attempt_at, created_at)
+                SELECT project_id, id, @alert, 'pending', 0, @now, @now FROM webhooks WHERE project_id = @project AND enabled = 1
+                """, ct, ("alert", raised), ("now", alert.TriggeredMicros), ("project", alert.ProjectId));
+        }
         await tx.CommitAsync(ct);
         return id is long alertId ? alert with { Id = alertId } : null;
     }

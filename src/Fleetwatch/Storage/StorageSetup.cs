@@ -28,6 +28,11 @@ public static partial class StorageSetup
             var database = s.GetRequiredService<IDatabase>();
             return new PortableRuleStore(database.OpenConnectionAsync, database.Engine == "postgresql");
         });
+        builder.Services.AddSingleton<Webhooks.IWebhookStore>(s =>
+        {
+            var database = s.GetRequiredService<IDatabase>();
+            return new PortableWebhookStore(database.OpenConnectionAsync, database.Engine == "postgresql");
+        });
         builder.Services.AddSingleton<MetricDictionary>();
         builder.Services.AddSingleton<ChangeBus>();
         if (target.IsPostgres)

@@ -141,5 +141,39 @@ internal static class SqliteSchema
         CREATE INDEX alerts_device ON alerts (device_id, id);
         CREATE INDEX alerts_rule_device ON alerts (rule_id, device_id, triggered_at);
         """,
+        // 7: webhooks, their delivery outbox (one row per webhook and alert, claimed by any node) and circuit breakers per URL.
+        """
+        CREATE TABLE webhooks (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            secret TEXT,
+            enabled INTEGER NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE INDEX webhooks_project ON webhooks (project_id);
+        CREATE TABLE webhook_deliveries (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            webhook_id INTEGER NOT NULL,
+            alert_id INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            claimed_until INTEGER,
+            last_status_code INTEGER,
+            last_error TEXT,
+            last_latency_ms INTEGER,
+            created_at INTEGER NOT NULL,
+            delivered_at INTEGER,
+            UNIQUE (webhook_id, alert_id));
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+        CREATE INDEX webhook_deliveries_project ON webhook_deliveries (project_id, id);
+        CREATE TABLE webhook_circuits (
+            url TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            failures INTEGER NOT NULL,
+            window_started_at INTEGER,
+            opened_at INTEGER);
+        """,
     ];
 }

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Fleetwatch.Hosting;
+using Fleetwatch.Storage;
+
+namespace Fleetwatch.Webhooks;
+
+public sealed class WebhookOptions
+{
+    /// <summary>How often each node looks for due deliveries.</summary>
+    public int PollMilliseconds { get; set; } = 500;
+    public int MaxRetries { get; set; } = 8;
+    /// <summary>Seconds before the first retry; it doubles per retry up to <see cref="MaxDelaySeconds"/> (plus jitter).</summary>
+    public double BaseDelaySeconds { get; set; } = 5;
+    public double MaxDelaySeconds { get; set; } = 1800;
+    public int BreakerFailures { get; set; } = 5;
+    public int BreakerWindowSeconds { get; set; } = 300;
+    public double BreakerOpenSeconds { get; set; } = 60;
+}
+
+/// <summary>
+/// Delivers alerts from the outbox, at least once, on every node: claims due rows (a lease, so a crashed node's
+/// rows go to another), POSTs the signed body, and records the outcome — success; retrying with exponential
+/// backoff and jitter on 408, 429, 5xx and transport errors; failed on other statuses or once retries run out.
+/// A circuit breaker per URL, kept in the database for all nodes, holds deliveries while an endpoint is down.
+/// Deliveries run concurrently, so a slow endpoint does not hold up the others.
+/// </summary>
+public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Extensions.Options.IOptions<WebhookOptions> options, ILogger<WebhookDispatcher> logger)
+    : BackgroundService
+{
+    private const int ClaimSize = 32;
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    private readonly WebhookOptions _options = options.Value;
+    private readonly SemaphoreSlim _inFlight = new(16);
+    private readonly HttpClient _http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    {
+        Timeout = TimeSpan.FromSeconds(5),
+    };
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.PollMilliseconds));
+        var running = new List<Task>();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                running.RemoveAll(t => t.IsCompleted);
+                IReadOnlyList<PendingDelivery> due;
+                try
+                {
+                    var now = Clock.NowMicros();
+                    // Not cancellable: a claim cut off half-way would leave rows leased to a node that is stopping.
+                    due = await store.ClaimDueAsync(Math.Max(0, ClaimSize - running.Count), now, now + (long)Lease.TotalMicroseconds, CancellationToken.None);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.ClaimFailed(logger, e);
+                    continue;
+                }
+                foreach (var delivery in due) running.Add(DeliverAsync(delivery, stoppingToken));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        // Deliveries in flight finish (or their lease returns them to the outbox).
+        await Task.WhenAll(running);
+    }
+
+    private async Task DeliverAsync(PendingDelivery delivery, CancellationToken ct)
+    {
+        await _inFlight.WaitAsync(CancellationToken.None);
+        try
+        {
+            var now = Clock.NowMicros();
+            var circuit = await store.GetCircuitAsync(delivery.Url, CancellationToken.None);
+            var reopensAt = (circuit.OpenedMicros ?? 0) + (long)(_options.BreakerOpenSeconds * 1_000_000);
+            if (circuit.State == "open" && now < reopensAt)
+            {
+                // Not an attempt: the endpoint is known to be down; try when the breaker half-opens.
+                await store.RecordAttemptAsync(delivery.Id, "retrying", counted: false, reopensAt, null, "circuit_open", null, CancellationToken.None);
+                return;
+            }
+            var (statusCode, error, latencyMs) = await SendAsync(delivery);
+            var succeeded = statusCode is >= 200 and < 300;
+            var retryable = !succeeded && (statusCode is null or 408 or 429 or >= 500);
+            await store.SaveCircuitAsync(Next(circuit, succeeded, now), CancellationToken.None);
+            var reason = error ?? $"http_{statusCode}";
+            if (succeeded) await store.RecordAttemptAsync(delivery.Id, "success", true, Clock.NowMicros(), statusCode, null, latencyMs, CancellationToken.None);
+            else if (!retryable) await store.RecordAttemptAsync(delivery.Id, "failed", true, now, statusCode, reason, latencyMs, CancellationToken.None);
+            else if (delivery.Attempts >= _options.MaxRetries) await store.RecordAttemptAsync(delivery.Id, "failed", true, now, statusCode, $"max_retries_exceeded:{reason}", latencyMs, CancellationToken.None);
+            else await store.RecordAttemptAsync(delivery.Id, "retrying", true, now + RetryDelayMicros(delivery.Attempts), statusCode, reason, latencyMs, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The lease returns the delivery to the outbox; another pass (here or on another node) retries it.
+            Log.DeliveryFailed(logger, e, delivery.Id);
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task<(int? StatusCode, string? Error, int LatencyMs)> SendAsync(PendingDelivery delivery)
+    {
+        var body = Body(delivery);
+        using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        // A new timestamp per attempt; the signature covers it, so a replayed old request can be told apart.
+        var timestamp = Timestamps.Format(Clock.NowMicros());
+        request.Headers.Add("X-Telemetry-Timestamp", timestamp);
+        request.Headers.Add("X-Telemetry-Delivery", delivery.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (delivery.Secret is { Length: > 0 } secret)
+        {
+            var signed = Encoding.UTF8.GetBytes(timestamp + ".").Concat(body).ToArray();
+            request.Headers.Add("X-Telemetry-Signature", Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed)));
+        }
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            return ((int)response.StatusCode, null, (int)clock.ElapsedMilliseconds);
+        }
+        catch (TaskCanceledException)
+        {
+            return (null, "timeout", (int)clock.ElapsedMilliseconds);
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, e.HttpRequestError == HttpRequestError.ConnectionError ? "connection_error" : "transport_error", (int)clock.ElapsedMilliseconds);
+        }
+    }
+
+    /// <summary>Compact JSON with sorted keys: <c>{alert_id, details, device_id, rule_id, triggered_at}</c>, details sorted too.</summary>
+    public static byte[] Body(PendingDelivery delivery)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("alert_id", delivery.AlertId);
+            json.WritePropertyName("details");
+            using (var details = JsonDocument.Parse(delivery.Details)) WriteSorted(json, details.RootElement);
+            json.WriteNumber("device_id", delivery.DeviceId);
+            json.WriteNumber("rule_id", delivery.RuleId);
+            json.WriteString("triggered_at", Timestamps.Format(delivery.TriggeredMicros));
+            json.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    private static void WriteSorted(Utf8JsonWriter json, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                json.WriteStartObject();
+                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+                {
+                    json.WritePropertyName(property.Name);
+                    WriteSorted(json, property.Value);
+                }
+                json.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                json.WriteStartArray();
+                foreach (var item in element.EnumerateArray()) WriteSorted(json, item);
+                json.WriteEndArray();
+                break;
+            default:
+                element.WriteTo(json);
+                break;
+        }
+    }
+
+    /// <summary>min(max, base·2^r) plus a jitter of up to min(30 s, that delay).</summary>
+    private long RetryDelayMicros(int retries)
+    {
+        var delay = Math.Min(_options.MaxDelaySeconds, _options.BaseDelaySeconds * Math.Pow(2, retries));
+        return (long)((delay + Random.Shared.NextDouble() * Math.Min(30, delay)) * 1_000_000);
+    }
+
+    /// <summary>The breaker after an attempt: failures counted within a window open it; a half-open failure reopens it; a success closes it.</summary>
+    private Circuit Next(Circuit circuit, bool succeeded, long now)
+    {
+        if (succeeded) return circuit with { State = "closed", Failures = 0, WindowStartedMicros = null, OpenedMicros = null };
+        var windowStart = circuit.WindowStartedMicros is { } started && now - started <= _options.BreakerWindowSeconds * 1_000_000L ? started : now;
+        var failures = windowStart == circuit.WindowStartedMicros ? circuit.Failures + 1 : 1;
+        var open = circuit.State == "open" || failures >= _options.BreakerFailures;
+        return new Circuit(circuit.Url, open ? "open" : "closed", failures, windowStart, open ? now : null);
+    }
+
+    public override void Dispose()
+    {
+        _http.Dispose();
+        _inFlight.Dispose();
+        base.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Could not claim webhook deliveries")]
+        public static partial void ClaimFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} failed unexpectedly; its lease will return it")]
+        public static partial void DeliveryFailed(ILogger logger, Exception exception, long deliveryId);
+    }
+}

@@ -1,0 +1,100 @@
+using Fleetwatch.Auth;
+using Fleetwatch.Hosting;
+using Fleetwatch.Storage;
+using Fleetwatch.Tenants;
+using Microsoft.Extensions.Options;
+
+namespace Fleetwatch.Webhooks;
+
+/// <summary>The secret is write-only: it signs deliveries and is never returned.</summary>
+public sealed record WebhookResponse(long Id, long ProjectId, string Url, bool Enabled, bool Signed, string CreatedAt)
+{
+    public static WebhookResponse From(Webhook w) => new(w.Id, w.ProjectId, w.Url, w.Enabled, w.Secret is not null, Timestamps.Format(w.CreatedMicros));
+}
+
+public sealed record WebhookBody(string Url, string? Secret);
+
+public sealed record CircuitBreakerState(string State, int Failures, string? OpenedAt);
+
+public sealed record CircuitStatusResponse(long WebhookId, string Url, CircuitBreakerState CircuitBreaker);
+
+public sealed record DeliveryResponse(long Id, long ProjectId, long AlertId, long WebhookId, string Status, int Attempts, int? LastStatusCode, string? LastError,
+    int? LastLatencyMs, string NextAttemptAt, string CreatedAt, string? DeliveredAt)
+{
+    public static DeliveryResponse From(Delivery d) => new(d.Id, d.ProjectId, d.AlertId, d.WebhookId, d.Status, d.Attempts, d.LastStatusCode, d.LastError,
+        d.LastLatencyMs, Timestamps.Format(d.NextAttemptMicros), Timestamps.Format(d.CreatedMicros), d.DeliveredMicros is { } at ? Timestamps.Format(at) : null);
+}
+
+/// <summary>Webhooks (CONTRACTS.md §3): subscriptions per project, their circuit breaker, and the delivery log.</summary>
+public static class WebhooksApi
+{
+    public static void MapWebhooks(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("").RequireApiKey(AuthStyle.Platform);
+        group.MapPost("/projects/{project_id:long}/webhooks", CreateAsync).Accepts<WebhookBody>("application/json").Produces<WebhookResponse>(StatusCodes.Status201Created);
+        group.MapGet("/projects/{project_id:long}/webhooks", async (long project_id, HttpContext http, IWebhookStore store) =>
+            TypedResults.Ok(http.GetCaller().CanSee(project_id)
+                ? (await store.ListWebhooksAsync(project_id, http.RequestAborted)).Select(WebhookResponse.From).ToArray()
+                : [])).RequireReadRole();
+        group.MapGet("/webhooks/{webhook_id:long}", async (long webhook_id, HttpContext http, IWebhookStore store) =>
+            await FindAsync(http, store, webhook_id) is { } webhook ? (IResult)TypedResults.Ok(WebhookResponse.From(webhook)) : NotFound())
+            .RequireReadRole().Produces<WebhookResponse>();
+        group.MapPost("/webhooks/{webhook_id:long}/disable", (long webhook_id, HttpContext http, IWebhookStore store) => SetEnabledAsync(webhook_id, false, http, store))
+            .Produces<WebhookResponse>();
+        group.MapPost("/webhooks/{webhook_id:long}/enable", (long webhook_id, HttpContext http, IWebhookStore store) => SetEnabledAsync(webhook_id, true, http, store))
+            .Produces<WebhookResponse>();
+        group.MapGet("/webhooks/{webhook_id:long}/circuit-status", CircuitStatusAsync).RequireReadRole().Produces<CircuitStatusResponse>();
+        group.MapGet("/projects/{project_id:long}/webhook-deliveries", DeliveriesAsync).RequireReadRole().Produces<DeliveryResponse[]>();
+    }
+
+    private static ProblemResult NotFound() => Problems.NotFound("webhook not found");
+
+    private static async Task<Webhook?> FindAsync(HttpContext http, IWebhookStore store, long webhookId) =>
+        await store.GetWebhookAsync(webhookId, http.RequestAborted) is { } webhook && http.GetCaller().CanSee(webhook.ProjectId) ? webhook : null;
+
+    private static async Task<IResult> CreateAsync(long project_id, HttpContext http, ITenantStore tenants, IWebhookStore store)
+    {
+        if (await TenantsApi.FindProjectAsync(http, project_id, tenants) is null) return Problems.NotFound("project not found");
+        if (!http.GetCaller().CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Adding a webhook needs an admin key of the project");
+        var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request);
+        if (problem is not null) return problem;
+        using (document)
+        {
+            Dictionary<string, string[]>? errors = null;
+            var url = JsonRequest.Text(document!.RootElement, "url", 2048, required: true, ref errors);
+            if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+                ValidationErrors.Add(ref errors, "url", "must be an absolute http or https URL");
+            var secret = JsonRequest.Text(document.RootElement, "secret", 256, required: false, ref errors);
+            if (errors is not null) return Problems.Validation(errors);
+            var webhook = await store.CreateWebhookAsync(project_id, url!, secret, http.RequestAborted);
+            return TypedResults.Created($"/webhooks/{webhook.Id}", WebhookResponse.From(webhook));
+        }
+    }
+
+    private static async Task<IResult> SetEnabledAsync(long webhookId, bool enabled, HttpContext http, IWebhookStore store)
+    {
+        if (await FindAsync(http, store, webhookId) is not { } webhook) return NotFound();
+        if (!http.GetCaller().CanAdminister(webhook.ProjectId)) return Problems.Of(StatusCodes.Status403Forbidden, "Changing a webhook needs an admin key of the project");
+        await store.SetWebhookEnabledAsync(webhookId, enabled, http.RequestAborted);
+        return TypedResults.Ok(WebhookResponse.From(webhook with { Enabled = enabled }));
+    }
+
+    private static async Task<IResult> CircuitStatusAsync(long webhook_id, HttpContext http, IWebhookStore store, IOptions<WebhookOptions> options)
+    {
+        if (await FindAsync(http, store, webhook_id) is not { } webhook) return NotFound();
+        var circuit = await store.GetCircuitAsync(webhook.Url, http.RequestAborted);
+        var state = circuit.State == "open" && Clock.NowMicros() >= (circuit.OpenedMicros ?? 0) + (long)(options.Value.BreakerOpenSeconds * 1_000_000) ? "half_open" : circuit.State;
+        return TypedResults.Ok(new CircuitStatusResponse(webhook.Id, webhook.Url,
+            new CircuitBreakerState(state, circuit.Failures, circuit.OpenedMicros is { } opened ? Timestamps.Format(opened) : null)));
+    }
+
+    private static async Task<IResult> DeliveriesAsync(long project_id, string? status, string? limit, HttpContext http, IWebhookStore store)
+    {
+        if (!http.GetCaller().CanSee(project_id)) return TypedResults.Ok(Array.Empty<DeliveryResponse>());
+        var count = 100;
+        if (limit is not null && (!int.TryParse(limit, out count) || count is < 1 or > 1000)) return Problems.Validation("limit", "must be a whole number from 1 to 1000");
+        if (status is not (null or "pending" or "sending" or "retrying" or "success" or "failed"))
+            return Problems.Validation("status", "must be pending, sending, retrying, success or failed");
+        return TypedResults.Ok((await store.ListDeliveriesAsync(project_id, status, count, http.RequestAborted)).Select(DeliveryResponse.From).ToArray());
+    }
+}
