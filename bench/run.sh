@@ -81,6 +81,17 @@ for engine in $engines; do
   wrk_run ceiling noop
   wrk_run status status
   wrk_run heartbeat heartbeat
+  say "$engine: the same status POST with 100 rules on the project"
+  rule_ids=()
+  for i in $(seq 1 100); do
+    rule_ids+=("$(curl -sf -X POST "$url/projects/1/rules" -H "X-API-Key: $BENCH_KEY" -H 'Content-Type: application/json' \
+      -d "{\"name\":\"r$i\",\"metric\":\"battery_level\",\"operator\":\"<\",\"threshold\":-$i,\"window_n\":5,\"required_k\":3}" \
+      | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)")
+  done
+  wrk_run rules status
+  # The other scenarios run without rules, as before.
+  for id in "${rule_ids[@]}"; do curl -sf -o /dev/null -X DELETE "$url/rules/$id" -H "X-API-Key: $BENCH_KEY"; done
+  load_run webhook-latency --samples 50
   say "$engine: batches, 100k devices, summary, latency, $points-point aggregate"
   load_run batch --seconds "$((seconds + 5))" --size 1000
   load_run seed-statuses --devices 100000
@@ -108,11 +119,13 @@ for engine in $engines; do
 | ceiling: no-op POST of the same server | ${R[ceiling_rps]} req/s, p50 ${R[ceiling_p50]}, p99 ${R[ceiling_p99]} | 100% |
 | single status POST, durable (group commit) | ${R[status_rps]} req/s, p50 ${R[status_p50]}, p99 ${R[status_p99]} | $(ratio "${R[status_rps]}" "${R[ceiling_rps]}") of ceiling |
 | single status POST, one commit per request | ${R[naive_rps]} req/s, p50 ${R[naive_p50]}, p99 ${R[naive_p99]} | $(ratio "${R[naive_rps]}" "${R[ceiling_rps]}") of ceiling, $(ratio "${R[naive_rps]}" "${R[status_rps]}") of group commit |
+| single status POST, durable, 100 rules evaluated | ${R[rules_rps]} req/s, p50 ${R[rules_p50]}, p99 ${R[rules_p99]} | $(ratio "${R[rules_rps]}" "${R[status_rps]}") of 0 rules |
 | single heartbeat POST, durable | ${R[heartbeat_rps]} req/s, p50 ${R[heartbeat_p50]}, p99 ${R[heartbeat_p99]} | $(ratio "${R[heartbeat_rps]}" "${R[ceiling_rps]}") of ceiling |
 | batches of 1,000 points (POST /telemetry, 8 clients) | ${R[batch_points_per_s]} points/s | $(ratio "${R[batch_points_per_s]}" "${R[store_points_per_s]}") of the store's own bulk insert (${R[store_points_per_s]} points/s, no HTTP) |
 | latest status GET, 100k devices | ${R[latest_rps]} req/s, p50 ${R[latest_p50]}, p99 ${R[latest_p99]} | $(ratio "${R[latest_rps]}" "${R[ceiling_rps]}") of ceiling |
 | summary of 10k devices | p50 ${R[summary_ms_p50]} ms, p99 ${R[summary_ms_p99]} ms per request (client-measured) | |
 | POST → WebSocket frame | p50 ${R[latency_p50_ms]} ms, p99 ${R[latency_p99_ms]} ms | |
+| breaching POST → signed webhook received, at rest | p50 ${R[webhook_p50_ms]} ms, p99 ${R[webhook_p99_ms]} ms | |
 | 90-day hourly aggregate, $points points | rollups ${R[aggregate_rollup_ms]} ms, raw ${R[aggregate_raw_ms]} ms (first rollup build ${R[aggregate_build_ms]} ms) | raw / rollups $(awk -v a="${R[aggregate_raw_ms]}" -v b="${R[aggregate_rollup_ms]}" 'BEGIN { printf "%.0fx", a / b }') |
 | memory: server RSS after 100k devices and the points above | ${R[rss_mb]} MB | |
 | disk: bytes per stored event (${R[stored_events]} events) | ${R[bytes_per_event]} | |

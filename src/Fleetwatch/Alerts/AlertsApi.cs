@@ -14,7 +14,7 @@ public static class AlertsApi
 {
     private const int DefaultLimit = 100, MaxLimit = 1000;
 
-    public sealed record AlertQuery(string? Limit, string? State, long? RuleId, long? DeviceId, string? Since);
+    public sealed record AlertQuery(string? Limit, string? State, long? RuleId, long? DeviceId, string? Since, long? Before);
 
     public static void MapAlerts(this IEndpointRouteBuilder routes)
     {
@@ -41,7 +41,7 @@ public static class AlertsApi
             if (!Timestamps.TryParse(query.Since, out var micros)) return Problems.Validation("since", $"must be {Timestamps.FormatHint}");
             since = micros;
         }
-        var alerts = await store.ListAlertsAsync(new AlertFilter(projectId, deviceId ?? query.DeviceId, query.RuleId, query.State, since, limit), http.RequestAborted);
+        var alerts = await store.ListAlertsAsync(new AlertFilter(projectId, deviceId ?? query.DeviceId, query.RuleId, query.State, since, limit, query.Before), http.RequestAborted);
         return new AlertJson(alerts);
     }
 

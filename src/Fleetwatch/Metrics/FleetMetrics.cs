@@ -17,7 +17,7 @@ public sealed class FleetMetrics : ICommitObserver
 {
     private readonly IServiceProvider _services;
     private readonly Counter _heartbeats, _events, _batches, _failedCommits, _rejected;
-    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _queueDepth, _subscribers;
+    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _queueDepth, _subscribers, _openAlerts, _deliveries;
     private readonly Histogram _commitSeconds;
 
     public FleetMetrics(IServiceProvider services)
@@ -38,6 +38,9 @@ public sealed class FleetMetrics : ICommitObserver
         _devices = factory.CreateGauge("fleetwatch_devices", "Devices with a status, per project.", "project");
         _queueDepth = factory.CreateGauge("fleetwatch_ingest_queue_depth", "Requests waiting for the writer.");
         _subscribers = factory.CreateGauge("fleetwatch_stream_subscribers", "Live stream subscribers (WebSocket and SSE).");
+        _openAlerts = factory.CreateGauge("fleetwatch_open_alerts", "Alerts still open, per project.", "project");
+        // A gauge of counts kept by the dispatcher (it has no registry of its own); only ever grows, like a counter.
+        _deliveries = factory.CreateGauge("fleetwatch_webhook_deliveries", "Webhook delivery attempts by this node since start, by outcome.", "outcome");
         Registry.AddBeforeCollectCallback(UpdateGauges);
     }
 
@@ -86,6 +89,16 @@ public sealed class FleetMetrics : ICommitObserver
             _averageBattery.WithLabels(project).Set(statuses.Count == 0 ? 0 : (double)battery / statuses.Count);
         }
         _queueDepth.Set(_services.GetRequiredService<IngestWriter>().QueueDepth);
+        foreach (var (outcome, count) in _services.GetRequiredService<Webhooks.WebhookDispatcher>().Outcomes) _deliveries.WithLabels(outcome).Set(count);
+        try
+        {
+            var open = _services.GetRequiredService<Rules.IRuleStore>().CountOpenAlertsAsync(CancellationToken.None).GetAwaiter().GetResult();
+            foreach (var (projectId, count) in open) _openAlerts.WithLabels(Project(projectId)).Set(count);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
+        {
+            // A scrape during a database outage still reports everything else.
+        }
         _subscribers.Set(_services.GetRequiredService<StreamHub>().Count);
     }
 

@@ -32,7 +32,8 @@ public sealed record Alert(long Id, long ProjectId, long RuleId, long DeviceId, 
     string Details, long? AcknowledgedMicros, long? ResolvedMicros);
 
 /// <summary>Which alerts to list: newest first, at most <see cref="Limit"/>.</summary>
-public sealed record AlertFilter(long? ProjectId, long? DeviceId, long? RuleId, string? State, long? SinceMicros, int Limit);
+/// <param name="BeforeId">The next page: alerts older than this one (ids grow with time).</param>
+public sealed record AlertFilter(long? ProjectId, long? DeviceId, long? RuleId, string? State, long? SinceMicros, int Limit, long? BeforeId = null);
 
 public interface IRuleStore
 {
@@ -58,4 +59,7 @@ public interface IRuleStore
 
     /// <summary>Resolves the open and acknowledged alerts of a rule and device (auto-resolve); how many.</summary>
     Task<int> ResolveOpenAlertsAsync(long ruleId, long deviceId, CancellationToken ct);
+
+    /// <summary>Open alerts per project, for the metrics.</summary>
+    Task<IReadOnlyList<(long ProjectId, long Open)>> CountOpenAlertsAsync(CancellationToken ct);
 }

@@ -13,7 +13,8 @@ namespace Fleetwatch.Rules;
 /// history is re-read per event. Every node evaluates every batch (its own and, through the event feed, the
 /// others'); the database keeps one alert per firing, whichever node raises it first.
 /// </summary>
-public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITelemetryStore events, MetricDictionary metrics, ILogger<RuleEvaluator> logger)
+public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITelemetryStore events, MetricDictionary metrics,
+    Webhooks.WebhookDispatcher webhooks, ILogger<RuleEvaluator> logger)
     : BackgroundService, ICommitObserver
 {
     // A window never holds more readings than this, whatever a rule asks.
@@ -83,7 +84,11 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
         var latest = considered[^1];
         var alert = new Alert(0, rule.ProjectId, rule.Id, deviceId, latest.Id, Clock.NowMicros(), "open", rule.Severity,
             Details(rule, deviceId, matches, considered.Count, latest), null, null);
-        if (await store.TryRaiseAsync(alert, rule.CooldownSeconds, ct) is { } raised) Log.Raised(logger, raised.Id, rule.Id, deviceId);
+        if (await store.TryRaiseAsync(alert, rule.CooldownSeconds, ct) is { } raised)
+        {
+            Log.Raised(logger, raised.Id, rule.Id, deviceId);
+            webhooks.Nudge();
+        }
     }
 
     /// <summary>A JSON number (integers and floats; booleans are not numbers).</summary>

@@ -105,6 +105,7 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
         if (filter.RuleId is { } rule) Add("rule_id = @rule", "rule", rule);
         if (filter.State is { } state) Add("state = @state", "state", state);
         if (filter.SinceMicros is { } since) Add("triggered_at >= @since", "since", since);
+        if (filter.BeforeId is { } before) Add("id < @before", "before", before);
         parameters.Add(("limit", filter.Limit));
         return await QueryAsync($"SELECT {AlertColumns} FROM alerts {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id DESC LIMIT @limit",
             ReadAlert, ct, [.. parameters]);
@@ -132,6 +133,9 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
             "UPDATE alerts SET state = 'resolved', resolved_at = @now WHERE rule_id = @rule AND device_id = @device AND state <> 'resolved'",
             ct, ("now", Clock.NowMicros()), ("rule", ruleId), ("device", deviceId));
     }
+
+    public async Task<IReadOnlyList<(long ProjectId, long Open)>> CountOpenAlertsAsync(CancellationToken ct) =>
+        await QueryAsync("SELECT project_id, COUNT(*) FROM alerts WHERE state = 'open' GROUP BY project_id", r => (r.GetInt64(0), r.GetInt64(1)), ct);
 
     private static (string, object?)[] RuleParameters(Rule rule) =>
     [

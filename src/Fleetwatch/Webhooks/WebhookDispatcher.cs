@@ -34,6 +34,25 @@ public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Ext
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
     private readonly WebhookOptions _options = options.Value;
     private readonly SemaphoreSlim _inFlight = new(16);
+    private readonly SemaphoreSlim _nudged = new(0, 1);
+
+    /// <summary>Delivery outcomes since start (success, retrying, failed, circuit_open), for the metrics.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, long> Outcomes { get; } = new();
+
+    /// <summary>An alert was raised here: look for deliveries now rather than at the next poll.</summary>
+    public void Nudge()
+    {
+        if (_nudged.CurrentCount == 0)
+        {
+            try
+            {
+                _nudged.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+            }
+        }
+    }
     private readonly HttpClient _http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
     {
         Timeout = TimeSpan.FromSeconds(5),
@@ -41,12 +60,12 @@ public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Ext
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.PollMilliseconds));
         var running = new List<Task>();
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (true)
             {
+                await _nudged.WaitAsync(TimeSpan.FromMilliseconds(_options.PollMilliseconds), stoppingToken);
                 running.RemoveAll(t => t.IsCompleted);
                 IReadOnlyList<PendingDelivery> due;
                 try
@@ -82,6 +101,7 @@ public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Ext
             {
                 // Not an attempt: the endpoint is known to be down; try when the breaker half-opens.
                 await store.RecordAttemptAsync(delivery.Id, "retrying", counted: false, reopensAt, null, "circuit_open", null, CancellationToken.None);
+                Count("circuit_open");
                 return;
             }
             var (statusCode, error, latencyMs) = await SendAsync(delivery);
@@ -89,10 +109,11 @@ public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Ext
             var retryable = !succeeded && (statusCode is null or 408 or 429 or >= 500);
             await store.SaveCircuitAsync(Next(circuit, succeeded, now), CancellationToken.None);
             var reason = error ?? $"http_{statusCode}";
-            if (succeeded) await store.RecordAttemptAsync(delivery.Id, "success", true, Clock.NowMicros(), statusCode, null, latencyMs, CancellationToken.None);
-            else if (!retryable) await store.RecordAttemptAsync(delivery.Id, "failed", true, now, statusCode, reason, latencyMs, CancellationToken.None);
-            else if (delivery.Attempts >= _options.MaxRetries) await store.RecordAttemptAsync(delivery.Id, "failed", true, now, statusCode, $"max_retries_exceeded:{reason}", latencyMs, CancellationToken.None);
-            else await store.RecordAttemptAsync(delivery.Id, "retrying", true, now + RetryDelayMicros(delivery.Attempts), statusCode, reason, latencyMs, CancellationToken.None);
+            var outcome = succeeded ? "success" : !retryable || delivery.Attempts >= _options.MaxRetries ? "failed" : "retrying";
+            var recorded = succeeded ? null : retryable && delivery.Attempts >= _options.MaxRetries ? $"max_retries_exceeded:{reason}" : reason;
+            var next = outcome == "retrying" ? now + RetryDelayMicros(delivery.Attempts) : Clock.NowMicros();
+            await store.RecordAttemptAsync(delivery.Id, outcome, true, next, statusCode, recorded, latencyMs, CancellationToken.None);
+            Count(outcome);
         }
         catch (Exception e)
         {
@@ -104,6 +125,8 @@ public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Ext
             _inFlight.Release();
         }
     }
+
+    private void Count(string outcome) => Outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
 
     private async Task<(int? StatusCode, string? Error, int LatencyMs)> SendAsync(PendingDelivery delivery)
     {
@@ -198,6 +221,7 @@ public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Ext
     {
         _http.Dispose();
         _inFlight.Dispose();
+        _nudged.Dispose();
         base.Dispose();
     }
 
