@@ -36,6 +36,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(Webhooks.WebhookResponse[]))]
 [JsonSerializable(typeof(Webhooks.CircuitStatusResponse))]
 [JsonSerializable(typeof(Webhooks.DeliveryResponse[]))]
+[JsonSerializable(typeof(Webhooks.AttemptResponse[]))]
 [JsonSerializable(typeof(BackendDevicesApi.RegisteredDevice))]
 [JsonSerializable(typeof(BackendDevicesApi.RotatedKey))]
 [JsonSerializable(typeof(BackendDevicesApi.BackendDevice))]

@@ -8,14 +8,14 @@ namespace Fleetwatch.Storage;
 /// same on SQLite and PostgreSQL (named <c>@</c> parameters, <c>ON CONFLICT</c>, <c>RETURNING</c>), so one
 /// implementation serves both; the only difference is how concurrent raisers are serialised.
 /// </summary>
-public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>> open, bool postgres) : IRuleStore
+public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>> open, bool postgres) : PortableSql(open), IRuleStore
 {
     private const string RuleColumns = "id, project_id, name, metric, operator, threshold, window_n, required_k, cooldown_seconds, enabled, scope, tag, severity, auto_resolve, created_at";
     private const string AlertColumns = "id, project_id, rule_id, device_id, trigger_event_id, triggered_at, state, severity, details, acknowledged_at, resolved_at";
 
     public async Task<Rule> CreateRuleAsync(Rule rule, CancellationToken ct)
     {
-        await using var connection = await open(ct);
+        await using var connection = await OpenAsync(ct);
         var id = (long)(await ScalarAsync(connection, null, """
             INSERT INTO rules (project_id, name, metric, operator, threshold, window_n, required_k, cooldown_seconds, enabled, scope, tag, severity, auto_resolve, created_at)
             VALUES (@project, @name, @metric, @operator, @threshold, @window, @required, @cooldown, @enabled, @scope, @tag, @severity, @auto, @created) RETURNING id
@@ -32,7 +32,7 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
 
     public async Task<Rule> UpdateRuleAsync(Rule rule, CancellationToken ct)
     {
-        await using var connection = await open(ct);
+        await using var connection = await OpenAsync(ct);
         await ExecuteAsync(connection, null, """
             UPDATE rules SET name = @name, metric = @metric, operator = @operator, threshold = @threshold, window_n = @window, required_k = @required,
                 cooldown_seconds = @cooldown, enabled = @enabled, scope = @scope, tag = @tag, severity = @severity, auto_resolve = @auto
@@ -43,7 +43,7 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
 
     public async Task<bool> DeleteRuleAsync(long ruleId, CancellationToken ct)
     {
-        await using var connection = await open(ct);
+        await using var connection = await OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await ExecuteAsync(connection, tx, "DELETE FROM rule_devices WHERE rule_id = @id", ct, ("id", ruleId));
         var deleted = await ExecuteAsync(connection, tx, "DELETE FROM rules WHERE id = @id", ct, ("id", ruleId));
@@ -53,7 +53,7 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
 
     public async Task SetRuleDevicesAsync(long ruleId, IReadOnlyCollection<long> deviceIds, CancellationToken ct)
     {
-        await using var connection = await open(ct);
+        await using var connection = await OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await ExecuteAsync(connection, tx, "DELETE FROM rule_devices WHERE rule_id = @id", ct, ("id", ruleId));
         foreach (var device in deviceIds.Distinct())
@@ -66,7 +66,7 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
 
     public async Task<Alert?> TryRaiseAsync(Alert alert, int cooldownSeconds, CancellationToken ct)
     {
-        await using var connection = await open(ct);
+        await using var connection = await OpenAsync(ct);
         // SQLite: the transaction takes the database's write lock. PostgreSQL: an advisory lock per rule and device, so
         // two nodes raising different firings of one rule and device at once see each other's (the cooldown holds).
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -116,7 +116,7 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
 
     public async Task<Alert?> SetAlertStateAsync(long alertId, string state, CancellationToken ct)
     {
-        await using var connection = await open(ct);
+        await using var connection = await OpenAsync(ct);
         var now = Clock.NowMicros();
         // open → acknowledged → resolved; acknowledging a resolved alert changes nothing.
         var sql = state == "resolved"
@@ -128,7 +128,7 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
 
     public async Task<int> ResolveOpenAlertsAsync(long ruleId, long deviceId, CancellationToken ct)
     {
-        await using var connection = await open(ct);
+        await using var connection = await OpenAsync(ct);
         return await ExecuteAsync(connection, null,
             "UPDATE alerts SET state = 'resolved', resolved_at = @now WHERE rule_id = @rule AND device_id = @device AND state <> 'resolved'",
             ct, ("now", Clock.NowMicros()), ("rule", ruleId), ("device", deviceId));
@@ -150,42 +150,4 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
 
     private static Alert ReadAlert(DbDataReader r) => new(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5),
         r.GetString(6), r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetInt64(9), r.IsDBNull(10) ? null : r.GetInt64(10));
-
-    private async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken ct, params (string Name, object? Value)[] parameters)
-    {
-        await using var connection = await open(ct);
-        await using var command = Command(connection, null, sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(ct)) rows.Add(read(reader));
-        return rows;
-    }
-
-    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = Command(connection, tx, sql, parameters);
-        return await command.ExecuteNonQueryAsync(ct);
-    }
-
-    private static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = Command(connection, tx, sql, parameters);
-        var value = await command.ExecuteScalarAsync(ct);
-        return value is DBNull ? null : value;
-    }
-
-    private static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@" + name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-        return command;
-    }
 }

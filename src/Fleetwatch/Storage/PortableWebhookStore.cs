@@ -8,7 +8,7 @@ namespace Fleetwatch.Storage;
 /// <see cref="PortableRuleStore"/>. On PostgreSQL deliveries are claimed with <c>FOR UPDATE SKIP LOCKED</c>, so
 /// several nodes share the outbox without taking the same row; SQLite's single writer does the same alone.
 /// </summary>
-public sealed class PortableWebhookStore(Func<CancellationToken, Task<DbConnection>> open, bool postgres) : IWebhookStore
+public sealed class PortableWebhookStore(Func<CancellationToken, Task<DbConnection>> open, bool postgres) : PortableSql(open), IWebhookStore
 {
     private const string WebhookColumns = "id, project_id, url, secret, enabled, created_at";
     private const string DeliveryColumns = "id, project_id, webhook_id, alert_id, status, attempts, next_attempt_at, last_status_code, last_error, last_latency_ms, created_at, delivered_at";
@@ -51,13 +51,28 @@ public sealed class PortableWebhookStore(Func<CancellationToken, Task<DbConnecti
                 r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetString(8)), ct);
     }
 
-    public Task RecordAttemptAsync(long deliveryId, string status, bool counted, long nextAttempt, int? statusCode, string? error, int? latencyMs, CancellationToken ct) =>
-        ScalarAsync($"""
+    public async Task RecordAttemptAsync(long deliveryId, string status, bool counted, long nextAttempt, int? statusCode, string? error, int? latencyMs, CancellationToken ct)
+    {
+        if (counted)
+        {
+            await ScalarAsync("INSERT INTO webhook_attempts (delivery_id, attempted_at, outcome, status_code, latency_ms, error) VALUES (@id, @at, @outcome, @code, @latency, @error)",
+                ct, ("id", deliveryId), ("at", Clock.NowMicros()), ("outcome", status), ("code", statusCode), ("latency", latencyMs), ("error", error));
+        }
+        await ScalarAsync($"""
             UPDATE webhook_deliveries SET status = @status, attempts = attempts + {(counted ? 1 : 0)}, next_attempt_at = @next, claimed_until = NULL,
                 last_status_code = COALESCE(@code, last_status_code), last_error = @error, last_latency_ms = COALESCE(@latency, last_latency_ms),
                 delivered_at = CASE WHEN @status = 'success' THEN @next ELSE delivered_at END
             WHERE id = @id
             """, ct, ("status", status), ("next", nextAttempt), ("code", statusCode), ("error", error), ("latency", latencyMs), ("id", deliveryId));
+    }
+
+    public async Task<IReadOnlyList<Attempt>> ListAttemptsAsync(long deliveryId, CancellationToken ct) =>
+        await QueryAsync("SELECT attempted_at, outcome, status_code, latency_ms, error FROM webhook_attempts WHERE delivery_id = @id ORDER BY attempted_at",
+            r => new Attempt(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt32(2), r.IsDBNull(3) ? null : r.GetInt32(3), r.IsDBNull(4) ? null : r.GetString(4)),
+            ct, ("id", deliveryId));
+
+    public async Task<Delivery?> GetDeliveryAsync(long deliveryId, CancellationToken ct) =>
+        (await QueryAsync($"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE id = @id", ReadDelivery, ct, ("id", deliveryId))).FirstOrDefault();
 
     public async Task<Circuit> GetCircuitAsync(string url, CancellationToken ct) =>
         (await QueryAsync("SELECT url, state, failures, window_started_at, opened_at FROM webhook_circuits WHERE url = @url",
@@ -73,36 +88,4 @@ public sealed class PortableWebhookStore(Func<CancellationToken, Task<DbConnecti
 
     private static Delivery ReadDelivery(DbDataReader r) => new(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetString(4), r.GetInt32(5), r.GetInt64(6),
         r.IsDBNull(7) ? null : r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetInt64(11));
-
-    private async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken ct, params (string Name, object? Value)[] parameters)
-    {
-        await using var connection = await open(ct);
-        await using var command = Command(connection, sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(ct)) rows.Add(read(reader));
-        return rows;
-    }
-
-    private async Task<object?> ScalarAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
-    {
-        await using var connection = await open(ct);
-        await using var command = Command(connection, sql, parameters);
-        var value = await command.ExecuteScalarAsync(ct);
-        return value is DBNull ? null : value;
-    }
-
-    private static DbCommand Command(DbConnection connection, string sql, (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@" + name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-        return command;
-    }
 }

@@ -8,6 +8,8 @@ public sealed record Delivery(long Id, long ProjectId, long WebhookId, long Aler
 /// <summary>A claimed delivery with what sending it needs.</summary>
 public sealed record PendingDelivery(long Id, int Attempts, string Url, string? Secret, long AlertId, long DeviceId, long RuleId, long TriggeredMicros, string Details);
 
+public sealed record Attempt(long AttemptedMicros, string Outcome, int? StatusCode, int? LatencyMs, string? Error);
+
 public sealed record Circuit(string Url, string State, int Failures, long? WindowStartedMicros, long? OpenedMicros);
 
 public interface IWebhookStore
@@ -23,6 +25,9 @@ public interface IWebhookStore
 
     /// <summary>Records an attempt: the new status, when to try again, and what the receiver said.</summary>
     Task RecordAttemptAsync(long deliveryId, string status, bool counted, long nextAttempt, int? statusCode, string? error, int? latencyMs, CancellationToken ct);
+
+    Task<IReadOnlyList<Attempt>> ListAttemptsAsync(long deliveryId, CancellationToken ct);
+    Task<Delivery?> GetDeliveryAsync(long deliveryId, CancellationToken ct);
 
     Task<Circuit> GetCircuitAsync(string url, CancellationToken ct);
     Task SaveCircuitAsync(Circuit circuit, CancellationToken ct);

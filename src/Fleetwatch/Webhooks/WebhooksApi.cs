@@ -14,6 +14,8 @@ public sealed record WebhookResponse(long Id, long ProjectId, string Url, bool E
 
 public sealed record WebhookBody(string Url, string? Secret);
 
+public sealed record AttemptResponse(string AttemptedAt, string Outcome, int? StatusCode, int? LatencyMs, string? Error);
+
 public sealed record CircuitBreakerState(string State, int Failures, string? OpenedAt);
 
 public sealed record CircuitStatusResponse(long WebhookId, string Url, CircuitBreakerState CircuitBreaker);
@@ -45,6 +47,11 @@ public static class WebhooksApi
             .Produces<WebhookResponse>();
         group.MapGet("/webhooks/{webhook_id:long}/circuit-status", CircuitStatusAsync).RequireReadRole().Produces<CircuitStatusResponse>();
         group.MapGet("/projects/{project_id:long}/webhook-deliveries", DeliveriesAsync).RequireReadRole().Produces<DeliveryResponse[]>();
+        group.MapGet("/projects/{project_id:long}/webhook-deliveries/{delivery_id:long}/attempts", async (long project_id, long delivery_id, HttpContext http, IWebhookStore store) =>
+            http.GetCaller().CanSee(project_id) && await store.GetDeliveryAsync(delivery_id, http.RequestAborted) is { } delivery && delivery.ProjectId == project_id
+                ? (IResult)TypedResults.Ok((await store.ListAttemptsAsync(delivery_id, http.RequestAborted)).Select(a =>
+                    new AttemptResponse(Timestamps.Format(a.AttemptedMicros), a.Outcome, a.StatusCode, a.LatencyMs, a.Error)).ToArray())
+                : Problems.NotFound("delivery not found")).RequireReadRole().Produces<AttemptResponse[]>();
     }
 
     private static ProblemResult NotFound() => Problems.NotFound("webhook not found");

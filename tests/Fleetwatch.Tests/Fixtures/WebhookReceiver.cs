@@ -24,7 +24,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public string Url => _app.Urls.First() + "/hook";
 
     /// <param name="failFirst">Answer 503 to this many requests first; with a negative value, always 500.</param>
-    public static async Task<WebhookReceiver> StartAsync(int failFirst = 0, int port = 0)
+    /// <param name="delayMs">Wait this long before answering each request.</param>
+    public static async Task<WebhookReceiver> StartAsync(int failFirst = 0, int port = 0, int delayMs = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -34,6 +35,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         app.MapPost("/hook", async (HttpRequest request) =>
         {
             var body = await new StreamReader(request.Body).ReadToEndAsync();
+            if (delayMs > 0) await Task.Delay(delayMs);
             receiver.Requests.Enqueue(new Received(body, request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
             if (receiver._failuresLeft < 0) return Results.StatusCode(500);
             return Interlocked.Decrement(ref receiver._failuresLeft) >= 0 ? Results.StatusCode(503) : Results.Ok();

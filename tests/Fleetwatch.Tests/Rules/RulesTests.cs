@@ -103,6 +103,25 @@ public abstract class RulesTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task AutoResolve_ResolvesTheAlert_WhenTheWindowStopsBreaching()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        await tenant.AddDeviceAsync(Server, "oven");
+        await RuleAsync(tenant, new { name = "hot", metric = "temperature", threshold = 80, window_n = 2, required_k = 2, auto_resolve = true, severity = "critical" });
+        await Client.PostJsonAsync("/telemetry", Batch("oven", 90, 95), tenant.Key);
+        var alert = Assert.Single(await AlertsAsync(Client, tenant, 1));
+        Assert.Equal("critical", alert.Str("severity"));
+        await Client.PostJsonAsync("/telemetry", Batch("oven", 20), tenant.Key);
+        JsonElement[] resolved = [];
+        for (var i = 0; i < 100 && resolved.Length == 0; i++)
+        {
+            resolved = await AlertsAsync(Client, tenant, 0, "&state=resolved");
+            await Task.Delay(50);
+        }
+        Assert.Equal(alert.Long("id"), Assert.Single(resolved).Long("id"));
+    }
+
+    [Fact]
     public async Task StatusesAndUploadTimes_AreReadings_HeartbeatsTakeNoSlot_AndScopesSelectDevices()
     {
         var tenant = await Tenant.CreateAsync(Server);

@@ -85,6 +85,34 @@ public abstract class WebhookTests(Backend backend)
         }
         Assert.Equal("success", delivery.Str("status"));
         Assert.Equal(3, delivery.Int("attempts"));
+        var attempts = await (await server.Client.GetAsync($"/projects/{tenant.ProjectId}/webhook-deliveries/{delivery.Long("id")}/attempts", tenant.Key)).ReadJsonAsync();
+        Assert.Equal(["retrying", "retrying", "success"], attempts.EnumerateArray().Select(a => a.Str("outcome")));
+        Assert.Equal([503, 503, 200], attempts.EnumerateArray().Select(a => a.Int("status_code")));
+    }
+
+    [Fact]
+    public async Task ASlowReceiver_TimesOut_WithoutHoldingUpAnotherEndpoint()
+    {
+        await using var slow = await WebhookReceiver.StartAsync(delayMs: 8000);
+        await using var fast = await WebhookReceiver.StartAsync();
+        await using var server = await TestServer.StartAsync(await backend.CreateDatabaseAsync(), FastRetries);
+        var tenant = await AlertingTenantAsync(server, slow.Url, null);
+        await server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/webhooks", new { url = fast.Url }, tenant.Key);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await BreachAsync(server, tenant);
+        Assert.Single(await fast.WaitForAsync(1));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the fast endpoint waited {clock.Elapsed}");
+
+        JsonElement slowDelivery = default;
+        for (var i = 0; i < 200; i++)
+        {
+            var deliveries = (await (await server.Client.GetAsync($"/projects/{tenant.ProjectId}/webhook-deliveries", tenant.Key)).ReadJsonAsync()).EnumerateArray();
+            slowDelivery = deliveries.FirstOrDefault(d => d.Str("status") is "retrying" or "failed");
+            if (slowDelivery.ValueKind != JsonValueKind.Undefined) break;
+            await Task.Delay(50);
+        }
+        Assert.Equal("timeout", slowDelivery.Str("last_error"));
+        Assert.InRange(slowDelivery.Int("last_latency_ms"), 4000, 7000);
     }
 
     [Fact]

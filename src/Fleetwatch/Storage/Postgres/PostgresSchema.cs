@@ -181,5 +181,16 @@ internal static class PostgresSchema
             window_started_at bigint,
             opened_at bigint);
         """,
+        // 8: the delivery log: one row per attempt.
+        """
+        CREATE TABLE webhook_attempts (
+            delivery_id bigint NOT NULL,
+            attempted_at bigint NOT NULL,
+            outcome TEXT NOT NULL,
+            status_code INTEGER,
+            latency_ms INTEGER,
+            error TEXT);
+        CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempted_at);
+        """,
     ];
 }

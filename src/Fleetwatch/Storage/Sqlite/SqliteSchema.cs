@@ -175,5 +175,16 @@ internal static class SqliteSchema
             window_started_at INTEGER,
             opened_at INTEGER);
         """,
+        // 8: the delivery log: one row per attempt.
+        """
+        CREATE TABLE webhook_attempts (
+            delivery_id INTEGER NOT NULL,
+            attempted_at INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            status_code INTEGER,
+            latency_ms INTEGER,
+            error TEXT);
+        CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempted_at);
+        """,
     ];
 }
