@@ -35,6 +35,11 @@ public sealed class PortableWebhookStore(Func<CancellationToken, Task<DbConnecti
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimDueAsync(int max, long now, long leaseUntil, CancellationToken ct)
     {
+        // Most polls find nothing: ask with a read first, so an idle node takes no write lock (SQLite has one for all).
+        var anyDue = await ScalarAsync("""
+            SELECT 1 FROM webhook_deliveries WHERE (status IN ('pending', 'retrying') AND next_attempt_at <= @now) OR (status = 'sending' AND claimed_until < @now) LIMIT 1
+            """, ct, ("now", now));
+        if (anyDue is null) return [];
         var ids = await QueryAsync($"""
             UPDATE webhook_deliveries SET status = 'sending', claimed_until = @lease
             WHERE id IN (SELECT id FROM webhook_deliveries
