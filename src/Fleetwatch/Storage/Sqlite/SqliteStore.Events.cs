@@ -158,6 +158,7 @@ public sealed partial class SqliteStore
             // FULL syncs the WAL at every commit: an acknowledged write survives a power loss, not only a crash.
             Execute(Connection, null, "PRAGMA journal_mode=WAL");
             Execute(Connection, null, "PRAGMA synchronous=FULL");
+            UseSqliteBusyWait(Connection);
             InsertEvent = Prepare("INSERT INTO events (device_id, kind, ts, id, received_at, payload) VALUES ($d, $k, $ts, $id, $r, $p)",
                 "$d", "$k", "$ts", "$id", "$r", "$p");
             InsertDevice = Prepare("""

@@ -33,7 +33,20 @@ public sealed partial class SqliteStore : IDatabase, IApiKeyStore, IDeviceStore,
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
+        UseSqliteBusyWait(connection);
         return connection;
+    }
+
+    /// <summary>
+    /// Lets SQLite itself wait for a lock (it retries after 1, 2, 5, 10… ms). Without it the driver retries a busy
+    /// database every 150 ms, so any short write beside the ingest writer — a webhook's bookkeeping, a flush of
+    /// last-seen times — could stall a commit for 150 ms.
+    /// </summary>
+    private static void UseSqliteBusyWait(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout = 30000";
+        command.ExecuteNonQuery();
     }
 
     public Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct) => Task.FromResult<System.Data.Common.DbConnection>(Open());
