@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test, on SQLite and on PostgreSQL, on a fresh machine that has only the .NET SDK:
-# installs the PostgreSQL server if missing, starts a throwaway cluster on a free loopback port as a
-# non-root user, runs the suite, stops what it started, and ends with the line "N passed, N failed".
+# installs what it needs if missing (the PostgreSQL server, promtool, Chromium), starts a throwaway cluster on a
+# free loopback port as a non-root user, runs the suite, stops what it started, and ends with the line
+# "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -19,6 +20,13 @@ if ! command -v promtool >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   # The package starts a Prometheus server where it can; the tests need only promtool.
   as_root pkill -x prometheus >/dev/null 2>&1 || true
+fi
+
+# Headless Chromium (Debian's package) for the dashboard's browser tests, driven by Microsoft.Playwright.
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (apt-get)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
 say "running the tests"

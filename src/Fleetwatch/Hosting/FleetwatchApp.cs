@@ -1,4 +1,5 @@
 using Fleetwatch.Auth;
+using Fleetwatch.Dashboard;
 using Fleetwatch.Devices;
 using Fleetwatch.Fleet;
 using Fleetwatch.Alerts;
@@ -74,6 +75,7 @@ public static class FleetwatchApp
         app.MapRules();
         app.MapAlerts();
         app.MapWebhooks();
+        app.MapDashboard();
         return app;
     }
 

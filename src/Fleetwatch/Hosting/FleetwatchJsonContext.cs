@@ -37,6 +37,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(Webhooks.CircuitStatusResponse))]
 [JsonSerializable(typeof(Webhooks.DeliveryResponse[]))]
 [JsonSerializable(typeof(Webhooks.AttemptResponse[]))]
+[JsonSerializable(typeof(Dashboard.MeResponse))]
 [JsonSerializable(typeof(BackendDevicesApi.RegisteredDevice))]
 [JsonSerializable(typeof(BackendDevicesApi.RotatedKey))]
 [JsonSerializable(typeof(BackendDevicesApi.BackendDevice))]

@@ -1,0 +1,215 @@
+// Fleetwatch dashboard: a small single-page app over the public API only (the same endpoints any client uses).
+// The API key lives in sessionStorage for this tab only: never in a URL (except the stream's ?token=, which
+// browsers' WebSocket API needs), never in storage that outlives the session.
+"use strict";
+
+const KEY = "fleetwatch.key";
+const main = document.getElementById("main");
+const PAGE_SIZE = 100;
+let me = null;
+let stream = null;
+
+function key() { return sessionStorage.getItem(KEY); }
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { ...options, headers: { "X-API-Key": key(), "Content-Type": "application/json", ...(options.headers || {}) } });
+  if (response.status === 401 || response.status === 403) throw new Error("This API key was refused.");
+  if (!response.ok && response.status !== 204) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail || detail; } catch { }
+    throw new Error(detail);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (value !== undefined && value !== null) node.setAttribute(name, value);
+  }
+  for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(String(child ?? "")));
+  return node;
+}
+
+function showSignIn(message) {
+  document.getElementById("nav").hidden = true;
+  const input = el("input", { type: "password", id: "api-key", placeholder: "abcd1234.…", autocomplete: "off" });
+  const form = el("form", { class: "sign-in", onsubmit: async (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(KEY, input.value.trim());
+    await start();
+  } },
+    el("h2", {}, "Sign in"),
+    el("p", {}, "Paste an API key of your project (read or admin). It is kept in this browser tab only."),
+    input,
+    el("button", { type: "submit", id: "sign-in" }, "Sign in"),
+    message ? el("p", { class: "error", id: "sign-in-error" }, message) : "");
+  main.replaceChildren(form);
+  input.focus();
+}
+
+async function start() {
+  if (!key()) return showSignIn();
+  try {
+    me = await api("/auth/me");
+  } catch (error) {
+    sessionStorage.removeItem(KEY);
+    return showSignIn(error.message);
+  }
+  document.getElementById("nav").hidden = false;
+  openStream();
+  route();
+}
+
+// One project-wide live stream; pages register what they do with each reading.
+const listeners = new Set();
+function openStream() {
+  if (stream) stream.close();
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  stream = new WebSocket(`${scheme}://${location.host}/api/v1/stream/all?token=${encodeURIComponent(key())}`);
+  stream.onmessage = (message) => {
+    const frame = JSON.parse(message.data);
+    if (frame.type === "reading") for (const listener of listeners) listener(frame);
+  };
+  stream.onclose = () => { if (key()) setTimeout(openStream, 2000); };
+}
+
+function route() {
+  listeners.clear();
+  const [, page, id] = location.hash.split("/");
+  if (page === "device" && id) return showDevice(decodeURIComponent(id));
+  if (page === "alerts") return showAlerts();
+  return showFleet();
+}
+
+function formatTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
+
+async function showFleet() {
+  const [summary, atRisk] = await Promise.all([api("/status/summary"), api("/status/at-risk")]);
+  const risky = new Set(atRisk.devices.map((d) => d.device_id));
+  const devices = new Map(summary.devices.map((d) => [d.device_id, d]));
+  const state = { search: "", filter: "all", sort: "device_id", descending: false, page: 0 };
+
+  const counts = el("div", { class: "cards" });
+  const body = el("tbody");
+  const pager = el("div", { class: "toolbar" });
+  const columns = [["device_id", "Device"], ["online", "State"], ["battery_level", "Battery %"], ["rssi", "Signal dBm"], ["last_update", "Last seen"]];
+  const head = el("tr", {}, columns.map(([field, label]) => el("th", { "data-sort": field, onclick: () => {
+    state.descending = state.sort === field ? !state.descending : false;
+    state.sort = field;
+    render();
+  } }, label)));
+
+  function render() {
+    const all = [...devices.values()];
+    const online = all.filter((d) => d.online).length;
+    counts.replaceChildren(
+      el("div", { class: "card" }, "Total", el("b", { id: "count-total" }, all.length)),
+      el("div", { class: "card" }, "Online", el("b", { id: "count-online" }, online)),
+      el("div", { class: "card" }, "Offline", el("b", { id: "count-offline" }, all.length - online)),
+      el("div", { class: "card" }, "At risk", el("b", { id: "count-at-risk" }, all.filter((d) => risky.has(d.device_id)).length)));
+    let rows = all.filter((d) => d.device_id.toLowerCase().includes(state.search.toLowerCase()));
+    if (state.filter === "online") rows = rows.filter((d) => d.online);
+    if (state.filter === "offline") rows = rows.filter((d) => !d.online);
+    if (state.filter === "at-risk") rows = rows.filter((d) => risky.has(d.device_id));
+    rows.sort((a, b) => (a[state.sort] > b[state.sort] ? 1 : a[state.sort] < b[state.sort] ? -1 : 0) * (state.descending ? -1 : 1));
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+    state.page = Math.min(state.page, pages - 1);
+    body.replaceChildren(...rows.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE).map((d) =>
+      el("tr", { "data-device": d.device_id, class: risky.has(d.device_id) ? "risk" : "" },
+        el("td", {}, el("a", { href: `#/device/${encodeURIComponent(d.device_id)}` }, d.device_id)),
+        el("td", { class: d.online ? "online" : "offline" }, d.online ? "online" : "offline"),
+        el("td", { class: "battery" }, d.battery_level),
+        el("td", {}, d.rssi),
+        el("td", {}, formatTime(d.last_update)))));
+    pager.replaceChildren(
+      el("button", { type: "button", onclick: () => { state.page = Math.max(0, state.page - 1); render(); } }, "‹ Previous"),
+      el("span", {}, `Page ${state.page + 1} of ${pages} (${rows.length} devices)`),
+      el("button", { type: "button", onclick: () => { state.page = Math.min(pages - 1, state.page + 1); render(); } }, "Next ›"));
+  }
+
+  listeners.add((frame) => {
+    if (frame.kind !== "status") return;
+    const m = frame.data.metrics;
+    devices.set(frame.device_id, { device_id: frame.device_id, online: m.online, battery_level: m.battery_level, rssi: m.rssi, last_update: frame.data.timestamp, timestamp: frame.data.timestamp });
+    render();
+  });
+
+  main.replaceChildren(
+    el("h2", {}, "Fleet"), counts,
+    el("div", { class: "toolbar" },
+      el("input", { type: "search", id: "search", placeholder: "Search devices", oninput: (e) => { state.search = e.target.value; state.page = 0; render(); } }),
+      el("select", { id: "filter", onchange: (e) => { state.filter = e.target.value; state.page = 0; render(); } },
+        ["all", "online", "offline", "at-risk"].map((f) => el("option", { value: f }, f)))),
+    el("table", { id: "devices" }, el("thead", {}, head), body), pager);
+  render();
+}
+
+const RANGES = { "1h": "1m", "24h": "15m", "7d": "1h", "30d": "6h", "90d": "1d" };
+
+async function showDevice(deviceId) {
+  const chartBox = el("div", { id: "chart" });
+  const select = el("select", { id: "range", onchange: () => draw() }, Object.keys(RANGES).map((r) => el("option", { value: r, selected: r === "24h" ? "" : null }, r)));
+  const latestBox = el("div", { class: "cards" });
+  const events = el("tbody");
+  const alerts = el("tbody");
+  main.replaceChildren(el("h2", {}, deviceId), latestBox, el("div", { class: "toolbar" }, "Range ", select), chartBox,
+    el("h3", {}, "Recent readings"), el("table", { id: "events" }, el("thead", {}, el("tr", {}, el("th", {}, "Time"), el("th", {}, "Values"))), events),
+    el("h3", {}, "Alerts"), el("table", { id: "device-alerts" }, el("thead", {}, el("tr", {}, el("th", {}, "Raised"), el("th", {}, "Rule"), el("th", {}, "State"))), alerts));
+
+  async function draw() {
+    const range = select.value;
+    const result = await api(`/api/v1/devices/${encodeURIComponent(deviceId)}/aggregate?range=${range}&bucket=${RANGES[range]}`);
+    const buckets = result.data.buckets;
+    const metrics = Object.keys(buckets[0]?.metrics ?? {});
+    const data = [buckets.map((b) => Date.parse(b.start) / 1000), ...metrics.map((m) => buckets.map((b) => b.metrics[m]?.avg ?? null))];
+    chartBox.replaceChildren();
+    if (buckets.length === 0) { chartBox.append(el("p", { id: "no-data" }, "No readings in this range.")); return; }
+    new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 300, series: [{}, ...metrics.map((m, i) => ({ label: m, stroke: ["#1a73e8", "#d93025", "#188038", "#f29900"][i % 4] }))] }, data, chartBox);
+  }
+
+  async function refresh() {
+    const [history, deviceAlerts] = await Promise.all([
+      api(`/api/v1/devices/${encodeURIComponent(deviceId)}/history?range=90d&order=desc&limit=20`),
+      me.project_id ? api(`/projects/${me.project_id}/alerts?limit=20`) : Promise.resolve([])]);
+    const latest = history.data.readings[0];
+    latestBox.replaceChildren(...Object.entries(latest?.metrics ?? {}).map(([name, value]) => el("div", { class: "card" }, name, el("b", {}, String(value)))));
+    events.replaceChildren(...history.data.readings.map((r) => el("tr", {}, el("td", {}, formatTime(r.timestamp)), el("td", {}, JSON.stringify(r.metrics)))));
+    alerts.replaceChildren(...deviceAlerts.filter((a) => a.details.evaluation && history.data.readings.length >= 0)
+      .map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.details.rule.name), el("td", {}, a.state))));
+  }
+
+  listeners.add((frame) => { if (frame.device_id === deviceId) { refresh(); draw(); } });
+  await Promise.all([draw(), refresh()]);
+}
+
+async function showAlerts() {
+  const list = el("tbody");
+  const rules = el("tbody");
+  main.replaceChildren(el("h2", {}, "Alerts"), el("table", { id: "alerts" },
+    el("thead", {}, el("tr", {}, ["Raised", "Device", "Rule", "Severity", "State", ""].map((h) => el("th", {}, h)))), list),
+    el("h2", {}, "Rules"), el("table", { id: "rules" }, el("thead", {}, el("tr", {}, ["Name", "Condition", "Scope", "Enabled"].map((h) => el("th", {}, h)))), rules));
+
+  async function refresh() {
+    const [alerts, ruleList] = await Promise.all([api(`/projects/${me.project_id}/alerts?limit=200`), api(`/projects/${me.project_id}/rules`)]);
+    list.replaceChildren(...alerts.map((a) => el("tr", { "data-alert": a.id },
+      el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.device_id), el("td", {}, a.details.rule.name), el("td", {}, a.severity),
+      el("td", { class: "state" }, a.state),
+      el("td", {},
+        a.state === "open" ? el("button", { type: "button", class: "ack", onclick: async () => { await api(`/alerts/${a.id}/ack`, { method: "POST" }); refresh(); } }, "Acknowledge") : "",
+        a.state !== "resolved" ? el("button", { type: "button", class: "resolve", onclick: async () => { await api(`/alerts/${a.id}/resolve`, { method: "POST" }); refresh(); } }, "Resolve") : ""))));
+    rules.replaceChildren(...ruleList.map((r) => el("tr", {}, el("td", {}, r.name),
+      el("td", {}, `${r.required_k} of last ${r.window_n}: ${r.metric} ${r.operator} ${r.threshold}`), el("td", {}, r.scope + (r.tag ? ` (${r.tag})` : "")), el("td", {}, r.enabled ? "yes" : "no"))));
+  }
+  await refresh();
+}
+
+document.getElementById("sign-out").addEventListener("click", () => {
+  sessionStorage.removeItem(KEY);
+  if (stream) stream.close();
+  stream = null;
+  showSignIn();
+});
+window.addEventListener("hashchange", () => { if (key() && me) route(); });
+start();

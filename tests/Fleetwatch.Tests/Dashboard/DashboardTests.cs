@@ -1,0 +1,116 @@
+using System.Net;
+using Fleetwatch.Tests.Fixtures;
+using Microsoft.Playwright;
+
+namespace Fleetwatch.Tests.Dashboard;
+
+/// <summary>The dashboard in headless Chromium (Debian's, installed by test.sh), against a real server.</summary>
+public sealed class DashboardTests : IAsyncLifetime
+{
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    private static async Task StatusAsync(TestServer server, Tenant tenant, string device, int battery, bool online = true, int secondsAgo = 0) =>
+        Assert.Equal(HttpStatusCode.Created, (await server.Client.PostJsonAsync("/status", new
+        {
+            device_id = device, timestamp = DateTime.UtcNow.AddSeconds(-secondsAgo).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), battery_level = battery, rssi = -60, online,
+        }, tenant.Key)).StatusCode);
+
+    private async Task<IPage> SignInAsync(TestServer server, string key)
+    {
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
+        await page.FillAsync("#api-key", key);
+        await page.ClickAsync("#sign-in");
+        return page;
+    }
+
+    [Fact]
+    public async Task SignIn_TheFleetPageListsTheDevicesWithCounts_AndARowUpdatesLive()
+    {
+        await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
+        var tenant = await Tenant.CreateAsync(server);
+        await StatusAsync(server, tenant, "d-1", 80);
+        await StatusAsync(server, tenant, "d-2", 10);
+        await StatusAsync(server, tenant, "d-3", 60, online: false);
+
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
+        Assert.True(await page.IsVisibleAsync("#api-key"), "without a key only the sign-in prompt shows");
+        Assert.Equal(0, await page.Locator("#devices").CountAsync());
+        await page.FillAsync("#api-key", "0123abcd.wrong");
+        await page.ClickAsync("#sign-in");
+        await page.WaitForSelectorAsync("#sign-in-error");
+
+        await page.FillAsync("#api-key", tenant.Key);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForSelectorAsync("#devices tbody tr[data-device='d-3']");
+        Assert.Equal(3, await page.Locator("#devices tbody tr").CountAsync());
+        Assert.Equal("3", await page.InnerTextAsync("#count-total"));
+        Assert.Equal("2", await page.InnerTextAsync("#count-online"));
+        Assert.Equal("1", await page.InnerTextAsync("#count-offline"));
+        Assert.Equal("1", await page.InnerTextAsync("#count-at-risk"));
+        Assert.DoesNotContain(tenant.Key, page.Url);
+
+        await page.FillAsync("#search", "d-2");
+        Assert.Equal(1, await page.Locator("#devices tbody tr").CountAsync());
+        await page.FillAsync("#search", "");
+
+        // A status posted through the API shows up without a reload.
+        await Task.Delay(300); // the stream is open once the page has drawn
+        await StatusAsync(server, tenant, "d-1", 77);
+        await page.WaitForFunctionAsync("() => document.querySelector(\"tr[data-device='d-1'] .battery\")?.textContent === '77'");
+    }
+
+    [Fact]
+    public async Task TheDevicePage_DrawsItsChart_FromTheAggregateApi()
+    {
+        await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
+        var tenant = await Tenant.CreateAsync(server);
+        for (var i = 0; i < 6; i++) await StatusAsync(server, tenant, "cam-1", 90 - i * 5, secondsAgo: 3600 * i);
+        var page = await SignInAsync(server, tenant.Key);
+        await page.WaitForSelectorAsync("#devices");
+        await page.ClickAsync("a[href='#/device/cam-1']");
+        var canvas = await page.WaitForSelectorAsync("#chart canvas");
+        var box = await canvas!.BoundingBoxAsync();
+        Assert.True(box is { Width: > 100, Height: > 100 }, "the chart has a size");
+        await page.WaitForSelectorAsync("#events tbody tr");
+        Assert.Equal(6, await page.Locator("#events tbody tr").CountAsync());
+    }
+
+    [Fact]
+    public async Task TheAlertsPage_AcknowledgesAnAlert()
+    {
+        await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
+        var tenant = await Tenant.CreateAsync(server);
+        await server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/rules", new { name = "Battery low", metric = "battery_level", @operator = "<", threshold = 20 }, tenant.Key);
+        await StatusAsync(server, tenant, "tag-1", 5);
+        for (var i = 0; i < 100 && (await (await server.Client.GetAsync($"/projects/{tenant.ProjectId}/alerts", tenant.Key)).ReadJsonAsync()).GetArrayLength() == 0; i++)
+            await Task.Delay(50);
+
+        var page = await SignInAsync(server, tenant.Key);
+        await page.WaitForSelectorAsync("#devices");
+        await page.GotoAsync(new Uri(server.BaseAddress, "/ui/#/alerts").ToString());
+        await page.WaitForSelectorAsync("#alerts button.ack");
+        Assert.Contains("Battery low", await page.InnerTextAsync("#rules"));
+        await page.ClickAsync("#alerts button.ack");
+        await page.WaitForFunctionAsync("() => document.querySelector('#alerts td.state')?.textContent === 'acknowledged'");
+    }
+}
