@@ -93,6 +93,7 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.True(box is { Width: > 100, Height: > 100 }, "the chart has a size");
         await page.WaitForSelectorAsync("#events tbody tr");
         Assert.Equal(6, await page.Locator("#events tbody tr").CountAsync());
+        Assert.Equal(0, await page.Locator("#device-alerts tbody tr").CountAsync());
     }
 
     [Fact]
@@ -110,7 +111,13 @@ public sealed class DashboardTests : IAsyncLifetime
         await page.GotoAsync(new Uri(server.BaseAddress, "/ui/#/alerts").ToString());
         await page.WaitForSelectorAsync("#alerts button.ack");
         Assert.Contains("Battery low", await page.InnerTextAsync("#rules"));
+        Assert.NotEqual("—", await page.InnerTextAsync("#rules td.last-fired"));
         await page.ClickAsync("#alerts button.ack");
         await page.WaitForFunctionAsync("() => document.querySelector('#alerts td.state')?.textContent === 'acknowledged'");
+
+        // The device's own page lists it too.
+        await page.GotoAsync(new Uri(server.BaseAddress, "/ui/#/device/tag-1").ToString());
+        await page.WaitForSelectorAsync("#device-alerts tbody tr");
+        Assert.Contains("acknowledged", await page.InnerTextAsync("#device-alerts"));
     }
 }

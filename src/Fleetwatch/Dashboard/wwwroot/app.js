@@ -169,15 +169,18 @@ async function showDevice(deviceId) {
     new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 300, series: [{}, ...metrics.map((m, i) => ({ label: m, stroke: ["#1a73e8", "#d93025", "#188038", "#f29900"][i % 4] }))] }, data, chartBox);
   }
 
+  // The alerts API names devices by their integer id; the telemetry backend's device UUID encodes it (last 12 hex digits).
+  const device = await api(`/api/v1/devices/${encodeURIComponent(deviceId)}`);
+  const numericId = parseInt(device.data.id.slice(-12), 16);
+
   async function refresh() {
     const [history, deviceAlerts] = await Promise.all([
       api(`/api/v1/devices/${encodeURIComponent(deviceId)}/history?range=90d&order=desc&limit=20`),
-      me.project_id ? api(`/projects/${me.project_id}/alerts?limit=20`) : Promise.resolve([])]);
+      api(`/devices/${numericId}/alerts?limit=20`)]);
     const latest = history.data.readings[0];
     latestBox.replaceChildren(...Object.entries(latest?.metrics ?? {}).map(([name, value]) => el("div", { class: "card" }, name, el("b", {}, String(value)))));
     events.replaceChildren(...history.data.readings.map((r) => el("tr", {}, el("td", {}, formatTime(r.timestamp)), el("td", {}, JSON.stringify(r.metrics)))));
-    alerts.replaceChildren(...deviceAlerts.filter((a) => a.details.evaluation && history.data.readings.length >= 0)
-      .map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.details.rule.name), el("td", {}, a.state))));
+    alerts.replaceChildren(...deviceAlerts.map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.details.rule.name), el("td", {}, a.state))));
   }
 
   listeners.add((frame) => { if (frame.device_id === deviceId) { refresh(); draw(); } });
@@ -189,7 +192,7 @@ async function showAlerts() {
   const rules = el("tbody");
   main.replaceChildren(el("h2", {}, "Alerts"), el("table", { id: "alerts" },
     el("thead", {}, el("tr", {}, ["Raised", "Device", "Rule", "Severity", "State", ""].map((h) => el("th", {}, h)))), list),
-    el("h2", {}, "Rules"), el("table", { id: "rules" }, el("thead", {}, el("tr", {}, ["Name", "Condition", "Scope", "Enabled"].map((h) => el("th", {}, h)))), rules));
+    el("h2", {}, "Rules"), el("table", { id: "rules" }, el("thead", {}, el("tr", {}, ["Name", "Condition", "Scope", "Enabled", "Last fired"].map((h) => el("th", {}, h)))), rules));
 
   async function refresh() {
     const [alerts, ruleList] = await Promise.all([api(`/projects/${me.project_id}/alerts?limit=200`), api(`/projects/${me.project_id}/rules`)]);
@@ -199,8 +202,11 @@ async function showAlerts() {
       el("td", {},
         a.state === "open" ? el("button", { type: "button", class: "ack", onclick: async () => { await api(`/alerts/${a.id}/ack`, { method: "POST" }); refresh(); } }, "Acknowledge") : "",
         a.state !== "resolved" ? el("button", { type: "button", class: "resolve", onclick: async () => { await api(`/alerts/${a.id}/resolve`, { method: "POST" }); refresh(); } }, "Resolve") : ""))));
+    const lastFired = new Map();
+    for (const a of alerts) if (!lastFired.has(a.rule_id)) lastFired.set(a.rule_id, a.triggered_at); // newest first
     rules.replaceChildren(...ruleList.map((r) => el("tr", {}, el("td", {}, r.name),
-      el("td", {}, `${r.required_k} of last ${r.window_n}: ${r.metric} ${r.operator} ${r.threshold}`), el("td", {}, r.scope + (r.tag ? ` (${r.tag})` : "")), el("td", {}, r.enabled ? "yes" : "no"))));
+      el("td", {}, `${r.required_k} of last ${r.window_n}: ${r.metric} ${r.operator} ${r.threshold}`), el("td", {}, r.scope + (r.tag ? ` (${r.tag})` : "")),
+      el("td", {}, r.enabled ? "yes" : "no"), el("td", { class: "last-fired" }, formatTime(lastFired.get(r.id))))));
   }
   await refresh();
 }
