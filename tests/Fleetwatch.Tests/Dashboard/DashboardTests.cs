@@ -50,6 +50,8 @@ public sealed class DashboardTests : IAsyncLifetime
         await StatusAsync(server, tenant, "d-1", 80);
         await StatusAsync(server, tenant, "d-2", 10);
         await StatusAsync(server, tenant, "d-3", 60, online: false);
+        var d3 = (await (await server.Client.GetAsync($"/projects/{tenant.ProjectId}/devices", tenant.Key)).ReadJsonAsync()).EnumerateArray().Single(d => d.Str("external_id") == "d-3").Long("id");
+        await server.Client.SendJsonAsync(HttpMethod.Patch, $"/projects/{tenant.ProjectId}/devices/{d3}/tags", new { tags = new[] { "roof" } }, tenant.Key);
 
         var page = await _browser.NewPageAsync();
         await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
@@ -72,6 +74,12 @@ public sealed class DashboardTests : IAsyncLifetime
         await page.FillAsync("#search", "d-2");
         Assert.Equal(1, await page.Locator("#devices tbody tr").CountAsync());
         await page.FillAsync("#search", "");
+        await page.SelectOptionAsync("#filter", "offline");
+        Assert.Equal(1, await page.Locator("#devices tbody tr").CountAsync());
+        await page.SelectOptionAsync("#filter", "all");
+        await page.SelectOptionAsync("#tag", "roof");
+        Assert.Equal("d-3", await page.GetAttributeAsync("#devices tbody tr", "data-device"));
+        await page.SelectOptionAsync("#tag", "");
 
         // A status posted through the API shows up without a reload.
         await Task.Delay(300); // the stream is open once the page has drawn

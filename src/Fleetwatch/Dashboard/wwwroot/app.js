@@ -86,10 +86,12 @@ function route() {
 function formatTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 
 async function showFleet() {
-  const [summary, atRisk] = await Promise.all([api("/status/summary"), api("/status/at-risk")]);
+  const [summary, atRisk, registered] = await Promise.all([api("/status/summary"), api("/status/at-risk"), api(`/projects/${me.project_id}/devices`)]);
   const risky = new Set(atRisk.devices.map((d) => d.device_id));
   const devices = new Map(summary.devices.map((d) => [d.device_id, d]));
-  const state = { search: "", filter: "all", sort: "device_id", descending: false, page: 0 };
+  const tags = new Map(registered.map((d) => [d.external_id, d.tags]));
+  const allTags = [...new Set(registered.flatMap((d) => d.tags))].sort();
+  const state = { search: "", filter: "all", tag: "", sort: "device_id", descending: false, page: 0 };
 
   const counts = el("div", { class: "cards" });
   const body = el("tbody");
@@ -113,6 +115,7 @@ async function showFleet() {
     if (state.filter === "online") rows = rows.filter((d) => d.online);
     if (state.filter === "offline") rows = rows.filter((d) => !d.online);
     if (state.filter === "at-risk") rows = rows.filter((d) => risky.has(d.device_id));
+    if (state.tag) rows = rows.filter((d) => (tags.get(d.device_id) ?? []).includes(state.tag));
     rows.sort((a, b) => (a[state.sort] > b[state.sort] ? 1 : a[state.sort] < b[state.sort] ? -1 : 0) * (state.descending ? -1 : 1));
     const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
     state.page = Math.min(state.page, pages - 1);
@@ -141,7 +144,9 @@ async function showFleet() {
     el("div", { class: "toolbar" },
       el("input", { type: "search", id: "search", placeholder: "Search devices", oninput: (e) => { state.search = e.target.value; state.page = 0; render(); } }),
       el("select", { id: "filter", onchange: (e) => { state.filter = e.target.value; state.page = 0; render(); } },
-        ["all", "online", "offline", "at-risk"].map((f) => el("option", { value: f }, f)))),
+        ["all", "online", "offline", "at-risk"].map((f) => el("option", { value: f }, f))),
+      el("select", { id: "tag", onchange: (e) => { state.tag = e.target.value; state.page = 0; render(); } },
+        el("option", { value: "" }, "any tag"), allTags.map((t) => el("option", { value: t }, t)))),
     el("table", { id: "devices" }, el("thead", {}, head), body), pager);
   render();
 }
