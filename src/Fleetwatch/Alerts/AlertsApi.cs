@@ -78,14 +78,8 @@ public sealed class AlertJson(IReadOnlyList<Alert> alerts, bool single = false) 
         json.WriteRawValue(alert.Details, skipInputValidation: true);
         json.WriteString("state", alert.State);
         json.WriteString("severity", alert.Severity);
-        Instant(json, "acknowledged_at", alert.AcknowledgedMicros);
-        Instant(json, "resolved_at", alert.ResolvedMicros);
+        json.WriteInstantOrNull("acknowledged_at", alert.AcknowledgedMicros);
+        json.WriteInstantOrNull("resolved_at", alert.ResolvedMicros);
         json.WriteEndObject();
-    }
-
-    private static void Instant(Utf8JsonWriter json, string name, long? micros)
-    {
-        if (micros is { } value) json.WriteString(name, Timestamps.Format(value));
-        else json.WriteNull(name);
     }
 }

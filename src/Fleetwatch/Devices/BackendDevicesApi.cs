@@ -93,8 +93,7 @@ public static partial class BackendDevicesApi
                 json.WriteString("name", described.Name);
                 json.WriteBoolean("is_active", described.IsActive);
                 json.WriteString("created_at", described.CreatedAt);
-                if (described.LastSeenAt is null) json.WriteNull("last_seen_at");
-                else json.WriteString("last_seen_at", described.LastSeenAt);
+                json.WriteStringOrNull("last_seen_at", described.LastSeenAt);
                 json.WriteNumber("reading_count", count);
                 json.WritePropertyName("latest_reading");
                 if (latest is null) json.WriteNullValue();

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Fleetwatch.Hosting;
 using Fleetwatch.Ingest;
 using Fleetwatch.Storage;
 using Fleetwatch.Telemetry;
@@ -136,8 +137,7 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
             json.WriteNumber("required_k", rule.RequiredK);
             json.WriteNumber("cooldown_seconds", rule.CooldownSeconds);
             json.WriteString("scope", Rule.ScopeName(rule.Scope));
-            if (rule.Tag is null) json.WriteNull("tag");
-            else json.WriteString("tag", rule.Tag);
+            json.WriteStringOrNull("tag", rule.Tag);
             json.WriteString("severity", rule.Severity);
             json.WriteEndObject();
             json.WriteStartObject("evaluation");

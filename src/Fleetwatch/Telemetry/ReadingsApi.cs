@@ -109,8 +109,7 @@ public static class ReadingsApi
             foreach (var e in readings) EventJson.WriteReading(json, e, device.ExternalId);
             json.WriteEndArray();
             json.WriteBoolean("has_more", hasMore);
-            if (next is null) json.WriteNull("next_cursor");
-            else json.WriteString("next_cursor", next);
+            json.WriteStringOrNull("next_cursor", next);
             json.WriteEndObject();
         });
     }
@@ -147,8 +146,8 @@ public static class ReadingsApi
         json.WriteString("end", Timestamps.Format(range.ToMicros));
         json.WriteEndObject();
         json.WriteNumber("reading_count", result.Total.Readings);
-        WriteInstant(json, "first_reading", result.Total.FirstTs);
-        WriteInstant(json, "last_reading", result.Total.LastTs);
+        json.WriteInstantOrNull("first_reading", result.Total.FirstTs);
+        json.WriteInstantOrNull("last_reading", result.Total.LastTs);
         foreach (var (name, stats) in result.Total.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
         {
             json.WritePropertyName(name);
@@ -188,15 +187,8 @@ public static class ReadingsApi
         json.WriteNumber("sum", stats.Sum);
         json.WriteNumber("count", stats.Count);
         json.WriteNumber("last", stats.Last);
-        if (MetricStats.UnitOf(name) is { } unit) json.WriteString("unit", unit);
-        else json.WriteNull("unit");
+        json.WriteStringOrNull("unit", MetricStats.UnitOf(name));
         json.WriteEndObject();
-    }
-
-    private static void WriteInstant(Utf8JsonWriter json, string name, long? micros)
-    {
-        if (micros is { } value) json.WriteString(name, Timestamps.Format(value));
-        else json.WriteNull(name);
     }
 
     private static string BucketName(long width) => width switch
