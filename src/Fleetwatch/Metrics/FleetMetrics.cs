@@ -46,14 +46,25 @@ public sealed class FleetMetrics : ICommitObserver
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
+    /// <summary>Runs on the writer's thread: counts per kind and project first, then touches each labelled counter once.</summary>
     public void OnCommitted(CommittedBatch batch)
     {
+        Span<int> perKind = stackalloc int[8];
+        Dictionary<long, int>? heartbeats = null;
         for (var i = 0; i < batch.Events.Length; i++)
         {
             var kind = batch.Events[i].Kind;
-            if (kind == EventKind.Heartbeat) _heartbeats.WithLabels(Project(batch.Drafts[i].ProjectId)).Inc();
-            _events.WithLabels(Telemetry.EventJson.KindName(kind)).Inc();
+            perKind[(int)kind]++;
+            if (kind != EventKind.Heartbeat) continue;
+            heartbeats ??= [];
+            heartbeats[batch.Drafts[i].ProjectId] = heartbeats.GetValueOrDefault(batch.Drafts[i].ProjectId) + 1;
         }
+        foreach (var kind in Enum.GetValues<EventKind>())
+        {
+            if (perKind[(int)kind] > 0) _events.WithLabels(Telemetry.EventJson.KindName(kind)).Inc(perKind[(int)kind]);
+        }
+        if (heartbeats is null) return;
+        foreach (var (project, count) in heartbeats) _heartbeats.WithLabels(Project(project)).Inc(count);
     }
 
     public void ObserveCommit(double seconds, int events, bool succeeded)

@@ -23,6 +23,9 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
 
     private readonly Channel<CommittedBatch> _batches = Channel.CreateUnbounded<CommittedBatch>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<long, (List<StoredEvent> Events, int Size)> _windows = [];
+    // For auto-resolve: (rule, device) pairs known to have no open alert, so a calm window costs no write.
+    // Unknown pairs (e.g. after a restart) are resolved once, which finds nothing or closes an old alert.
+    private readonly HashSet<(long Rule, long Device)> _calm = [];
 
     public void OnCommitted(CommittedBatch batch)
     {
@@ -79,9 +82,11 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
         }
         if (matches < rule.RequiredK)
         {
-            if (rule.AutoResolve) await store.ResolveOpenAlertsAsync(rule.Id, deviceId, ct);
+            if (rule.AutoResolve && _calm.Add((rule.Id, deviceId))) await store.ResolveOpenAlertsAsync(rule.Id, deviceId, ct);
             return;
         }
+        // Breaching: this node or another raises (or raised) an alert that a calm window will have to resolve.
+        _calm.Remove((rule.Id, deviceId));
         var latest = considered[^1];
         var alert = new Alert(0, rule.ProjectId, rule.Id, deviceId, latest.Id, Clock.NowMicros(), "open", rule.Severity,
             Details(rule, deviceId, matches, considered.Count, latest), null, null);
