@@ -11,6 +11,10 @@ namespace Fleetwatch.Fleet;
 
 public sealed record FleetStatsResponse(double Uptime, string AvgUploadTime);
 
+public sealed record DailyUptime(string Date, long HeartbeatMinutes, double Uptime);
+
+public sealed record DailyUptimeResponse(string DeviceId, DailyUptime[] Days);
+
 /// <summary>The fleet API's request bodies, for the API document.</summary>
 public sealed record HeartbeatBody(string SentAt);
 
@@ -38,6 +42,7 @@ public static class FleetApi
             ReportAsync(device_id, http, writer, devices, EventKind.UploadStat)).RequireWriteRole().CountsAsIngest()
             .Accepts<UploadStatBody>("application/json").Produces(StatusCodes.Status204NoContent);
         group.MapGet("/stats", GetStats).RequireReadRole().Produces<FleetStatsResponse>().Produces(StatusCodes.Status204NoContent);
+        group.MapGet("/uptime", GetDailyUptime).RequireReadRole().Produces<DailyUptimeResponse>();
 
         routes.MapGet("/", () => TypedResults.Ok(new RootResponse("Fleetwatch", HealthApi.Version, "/health")));
         var debug = routes.MapGroup("/debug").RequireApiKey(AuthStyle.DeviceStatus);
@@ -87,6 +92,29 @@ public static class FleetApi
             Fields = kind == EventKind.UploadStat ? [new Field(FleetState.UploadTimeField, FieldValue.Of(r.UploadNanoseconds))] : [],
         }], http.RequestAborted);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Uptime per UTC day over the last <c>days</c> (1–366, default 30): distinct heartbeat minutes of the day ÷ the
+    /// day's minutes (so far, for today) × 100 — from the same in-memory minute bitmap as the stats.
+    /// </summary>
+    private static IResult GetDailyUptime(string device_id, string? days, HttpContext http, DeviceRegistry devices, FleetState fleet, Tenancy tenancy)
+    {
+        if (!devices.TryGetId(tenancy.ProjectOf(http.GetCaller()), device_id, out var id)) return NotFound();
+        var count = 30;
+        if (days is not null && (!int.TryParse(days, out count) || count is < 1 or > 366)) return WithMsg(Problems.Validation("days", "must be a whole number from 1 to 366"));
+        var nowMinute = FleetState.MinuteOf(Clock.NowMicros());
+        var firstDay = nowMinute - nowMinute % 1440 - (count - 1) * 1440L;
+        var minutes = fleet.MinutesPerDay(id, firstDay, count) ?? new long[count];
+        var result = new DailyUptime[count];
+        for (var i = 0; i < count; i++)
+        {
+            var dayStart = firstDay + i * 1440L;
+            var span = Math.Min(1440, nowMinute - dayStart + 1);
+            result[i] = new DailyUptime(DateTime.UnixEpoch.AddMinutes(dayStart).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                minutes[i], Math.Round(minutes[i] * 100.0 / span, 3));
+        }
+        return TypedResults.Ok(new DailyUptimeResponse(device_id, result));
     }
 
     private static IResult GetStats(string device_id, HttpContext http, DeviceRegistry devices, FleetState fleet, Tenancy tenancy)

@@ -33,6 +33,10 @@ public sealed class FleetState : ICommitObserver
         else if (kind == EventKind.UploadStat && uploadTime is { Tag: ValueTag.Int } value) _devices.GetOrAdd(deviceId, _ => new DeviceState()).AddUpload(value.Int);
     }
 
+    /// <summary>Distinct heartbeat minutes of each UTC day from <paramref name="firstDay"/> (in minutes since the epoch), <paramref name="days"/> days; null without state.</summary>
+    public long[]? MinutesPerDay(long deviceId, long firstDay, int days) =>
+        _devices.TryGetValue(deviceId, out var state) ? state.MinutesPerDay(firstDay, days) : null;
+
     /// <summary>Null when the device has sent neither a heartbeat nor a stat.</summary>
     public FleetStats? Get(long deviceId) => _devices.TryGetValue(deviceId, out var state) ? state.Snapshot() : null;
 
@@ -75,6 +79,16 @@ public sealed class FleetState : ICommitObserver
             {
                 _uploadSum += nanoseconds;
                 _uploads++;
+            }
+        }
+
+        public long[] MinutesPerDay(long firstDay, int days)
+        {
+            lock (_lock)
+            {
+                var result = new long[days];
+                for (var i = 0; i < days; i++) result[i] = _minutes.CountBetween(firstDay + i * 1440L, firstDay + (i + 1) * 1440L);
+                return result;
             }
         }
 

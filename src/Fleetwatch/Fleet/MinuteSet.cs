@@ -14,6 +14,37 @@ public sealed class MinuteSet
     public long First { get; private set; } = long.MaxValue;
     public long Last { get; private set; } = long.MinValue;
 
+    /// <summary>How many minutes of [<paramref name="from"/>, <paramref name="to"/>) are in the set: a popcount per 64 minutes.</summary>
+    public long CountBetween(long from, long to)
+    {
+        long count = 0;
+        for (var minute = from; minute < to;)
+        {
+            var chunkIndex = Math.DivRem(minute, ChunkBits, out var offset);
+            if (offset < 0)
+            {
+                offset += ChunkBits;
+                chunkIndex--;
+            }
+            var chunkEnd = minute - offset + ChunkBits;
+            if (_chunks.TryGetValue(chunkIndex, out var bits))
+            {
+                var last = Math.Min(to, chunkEnd) - (minute - offset); // exclusive, within the chunk
+                for (var bit = offset; bit < last;)
+                {
+                    var word = bits[bit / 64];
+                    var low = (int)(bit % 64);
+                    var high = (int)Math.Min(64, last - (bit - low));
+                    var mask = (high == 64 ? ulong.MaxValue : (1UL << high) - 1) & ~((1UL << low) - 1);
+                    count += (long)ulong.PopCount(word & mask);
+                    bit += high - low;
+                }
+            }
+            minute = chunkEnd;
+        }
+        return count;
+    }
+
     /// <summary>Adds a minute; true when it was not there yet.</summary>
     public bool Add(long minute)
     {

@@ -17,6 +17,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(DbHealthResponse))]
 [JsonSerializable(typeof(BackendHealthResponse))]
 [JsonSerializable(typeof(FleetStatsResponse))]
+[JsonSerializable(typeof(DailyUptimeResponse))]
 [JsonSerializable(typeof(DebugStatsResponse))]
 [JsonSerializable(typeof(FleetApi.RootResponse))]
 [JsonSerializable(typeof(FleetApi.DebugDevice[]))]

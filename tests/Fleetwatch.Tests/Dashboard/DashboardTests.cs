@@ -93,12 +93,14 @@ public sealed class DashboardTests : IAsyncLifetime
         await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
         var tenant = await Tenant.CreateAsync(server);
         for (var i = 0; i < 6; i++) await StatusAsync(server, tenant, "cam-1", 90 - i * 5, secondsAgo: 3600 * i);
+        await server.Client.PostJsonAsync("/api/v1/devices/cam-1/heartbeat", new { sent_at = DateTime.UtcNow.ToString("O") }, tenant.Key);
         var page = await SignInAsync(server, tenant.Key);
         await page.WaitForSelectorAsync("#devices");
         await page.ClickAsync("a[href='#/device/cam-1']");
         var canvas = await page.WaitForSelectorAsync("#chart canvas");
         var box = await canvas!.BoundingBoxAsync();
         Assert.True(box is { Width: > 100, Height: > 100 }, "the chart has a size");
+        Assert.NotNull(await page.WaitForSelectorAsync("#uptime-chart canvas"));
         await page.WaitForSelectorAsync("#events tbody tr");
         Assert.Equal(6, await page.Locator("#events tbody tr").CountAsync());
         Assert.Equal(0, await page.Locator("#device-alerts tbody tr").CountAsync());

@@ -30,6 +30,27 @@ public abstract class FleetApiTests(ServerFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task DailyUptime_CountsDistinctHeartbeatMinutesPerUtcDay()
+    {
+        var (key, device) = await NewDeviceAsync();
+        var now = DateTime.UtcNow;
+        var today = now.Date;
+        var yesterday = today.AddDays(-1);
+        // Yesterday: 720 distinct minutes (every other minute), one of them twice. Today: the minutes so far, up to 3.
+        await HeartbeatsAsync(key, device, Enumerable.Range(0, 720).Select(m => yesterday.AddMinutes(m * 2)).Append(yesterday.AddSeconds(30)));
+        var todayMinutes = Enumerable.Range(0, 3).Select(m => today.AddMinutes(m)).Where(t => t <= now).ToList();
+        await HeartbeatsAsync(key, device, todayMinutes);
+
+        var body = await (await Client.GetAsync($"/api/v1/devices/{device}/uptime?days=3", key)).ReadJsonAsync();
+        var days = body.GetProperty("days").EnumerateArray().ToList();
+        Assert.Equal([today.AddDays(-2).ToString("yyyy-MM-dd"), yesterday.ToString("yyyy-MM-dd"), today.ToString("yyyy-MM-dd")], days.Select(d => d.Str("date")));
+        Assert.Equal([0L, 720L, todayMinutes.Count], days.Select(d => d.Long("heartbeat_minutes")));
+        Assert.Equal(50.0, days[1].GetProperty("uptime").GetDouble());
+        await (await Client.GetAsync($"/api/v1/devices/{device}/uptime?days=0", key)).ProblemAsync(422);
+        await (await Client.GetAsync("/api/v1/devices/nobody/uptime", key)).ProblemAsync(404);
+    }
+
     private async Task<(double Uptime, string Average)> StatsAsync(string key, string device)
     {
         var response = await Client.GetAsync($"/api/v1/devices/{device}/stats", key);

@@ -155,11 +155,13 @@ const RANGES = { "1h": "1m", "24h": "15m", "7d": "1h", "30d": "6h", "90d": "1d" 
 
 async function showDevice(deviceId) {
   const chartBox = el("div", { id: "chart" });
+  const uptimeBox = el("div", { id: "uptime-chart" });
   const select = el("select", { id: "range", onchange: () => draw() }, Object.keys(RANGES).map((r) => el("option", { value: r, selected: r === "24h" ? "" : null }, r)));
   const latestBox = el("div", { class: "cards" });
   const events = el("tbody");
   const alerts = el("tbody");
   main.replaceChildren(el("h2", {}, deviceId), latestBox, el("div", { class: "toolbar" }, "Range ", select), chartBox,
+    el("h3", {}, "Uptime per day"), uptimeBox,
     el("h3", {}, "Recent readings"), el("table", { id: "events" }, el("thead", {}, el("tr", {}, el("th", {}, "Time"), el("th", {}, "Values"))), events),
     el("h3", {}, "Alerts"), el("table", { id: "device-alerts" }, el("thead", {}, el("tr", {}, el("th", {}, "Raised"), el("th", {}, "Rule"), el("th", {}, "State"))), alerts));
 
@@ -170,8 +172,17 @@ async function showDevice(deviceId) {
     const metrics = Object.keys(buckets[0]?.metrics ?? {});
     const data = [buckets.map((b) => Date.parse(b.start) / 1000), ...metrics.map((m) => buckets.map((b) => b.metrics[m]?.avg ?? null))];
     chartBox.replaceChildren();
-    if (buckets.length === 0) { chartBox.append(el("p", { id: "no-data" }, "No readings in this range.")); return; }
-    new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 300, series: [{}, ...metrics.map((m, i) => ({ label: m, stroke: ["#1a73e8", "#d93025", "#188038", "#f29900"][i % 4] }))] }, data, chartBox);
+    if (buckets.length === 0) chartBox.append(el("p", { id: "no-data" }, "No readings in this range."));
+    else new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 300, series: [{}, ...metrics.map((m, i) => ({ label: m, stroke: ["#1a73e8", "#d93025", "#188038", "#f29900"][i % 4] }))] }, data, chartBox);
+
+    // Heartbeats are no readings: their uptime per UTC day comes from the fleet API.
+    const days = { "1h": 7, "24h": 7, "7d": 7, "30d": 30, "90d": 90 }[range];
+    const uptime = await api(`/api/v1/devices/${encodeURIComponent(deviceId)}/uptime?days=${days}`);
+    uptimeBox.replaceChildren();
+    if (!uptime.days.some((d) => d.heartbeat_minutes > 0)) { uptimeBox.append(el("p", {}, "No heartbeats in this range.")); return; }
+    new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 200, scales: { y: { range: [0, 100] } },
+      series: [{}, { label: "uptime %", stroke: "#188038", fill: "#18803822" }] },
+      [uptime.days.map((d) => Date.parse(d.date) / 1000), uptime.days.map((d) => d.uptime)], uptimeBox);
   }
 
   // The alerts API names devices by their integer id; the telemetry backend's device UUID encodes it (last 12 hex digits).
