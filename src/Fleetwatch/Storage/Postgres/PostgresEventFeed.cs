@@ -17,7 +17,6 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
     public const string ChangesChannel = "fleetwatch_changes";
 
     private readonly ICommitObserver[] _observers = [.. observers];
-    private bool _listenedBefore;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -44,10 +43,10 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
         {
             await listen.ExecuteNonQueryAsync(ct);
         }
-        // Announcements sent while this node was not listening are lost: re-read what is kept in memory, and
-        // tell live subscribers they may have missed events.
-        if (_listenedBefore) await changes.DeliverAsync(ChangeBus.ResyncTopic, "", ct);
-        _listenedBefore = true;
+        // Announcements sent while this node was not listening are lost — after a lost connection, and also between
+        // loading its state at start and this first LISTEN: re-read what is kept in memory, and tell live subscribers
+        // they may have missed events.
+        await changes.DeliverAsync(ChangeBus.ResyncTopic, "", ct);
         while (true)
         {
             await connection.WaitAsync(ct);
