@@ -20,10 +20,8 @@ public static class StatusBench
     {
         var devices = (int)options.Long("devices", 10_000);
         using var admin = options.Client();
-        var org = await (await admin.PostAsJsonAsync("orgs", new { name = $"summary-{Guid.NewGuid():N}" })).Content.ReadFromJsonAsync<JsonElement>();
-        var project = await (await admin.PostAsJsonAsync($"orgs/{org.GetProperty("id").GetInt64()}/projects", new { name = "fleet" })).Content.ReadFromJsonAsync<JsonElement>();
-        var key = await (await admin.PostAsJsonAsync($"projects/{project.GetProperty("id").GetInt64()}/api-keys", new { })).Content.ReadFromJsonAsync<JsonElement>();
-        using var client = (options with { Key = key.GetProperty("api_key").GetString()! }).Client(32);
+        var (_, key) = await Options.NewProjectAsync(admin, "summary");
+        using var client = (options with { Key = key }).Client(32);
         await SeedAsync(client, devices, "s-");
 
         for (var i = 0; i < 5; i++) (await client.GetAsync("status/summary")).EnsureSuccessStatusCode();

@@ -14,9 +14,7 @@ public static class WebhookBench
     {
         var samples = (int)options.Long("samples", 50);
         using var admin = options.Client();
-        var org = await (await admin.PostAsJsonAsync("orgs", new { name = $"hooks-{Guid.NewGuid():N}" })).Content.ReadFromJsonAsync<JsonElement>();
-        var project = (await (await admin.PostAsJsonAsync($"orgs/{org.GetProperty("id").GetInt64()}/projects", new { name = "p" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-        var key = (await (await admin.PostAsJsonAsync($"projects/{project}/api-keys", new { })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("api_key").GetString()!;
+        var (project, key) = await Options.NewProjectAsync(admin, "hooks");
         using var client = (options with { Key = key }).Client();
 
         int port;

@@ -20,7 +20,8 @@ public interface IApiKeyStore
 {
     Task<ApiKeyRecord?> FindKeyAsync(string prefix, CancellationToken ct);
     Task<ApiKeyRecord> InsertKeyAsync(NewApiKey key, CancellationToken ct);
-    Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken ct);
+    /// <summary>Every key, or only a project's keys.</summary>
+    Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(long? projectId, CancellationToken ct);
     Task<bool> RevokeKeyAsync(string prefix, CancellationToken ct);
     /// <summary>Moves each key's <c>last_used_at</c> forward (never back) to the given time.</summary>
     Task RecordKeyUseAsync(IReadOnlyCollection<KeyValuePair<string, long>> lastUsedByPrefix, CancellationToken ct);

@@ -19,7 +19,7 @@ public static class KeysCommand
                 return await CreateAsync(args, database, keys);
             case "list":
                 Console.WriteLine($"{"PREFIX",-10} {"ROLE",-7} {"PROJECT",-8} {"CREATED",-20} {"LAST USED",-20} {"REVOKED",-20} NAME");
-                foreach (var k in await keys.ListKeysAsync(CancellationToken.None))
+                foreach (var k in await keys.ListKeysAsync(null, CancellationToken.None))
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{k.Prefix,-10} {ApiKeys.RoleName(k.Role),-7} {k.ProjectId?.ToString(CultureInfo.InvariantCulture) ?? "server",-8} {Time(k.CreatedMicros),-20} {Time(k.LastUsedMicros),-20} {Time(k.RevokedMicros),-20} {k.Name}"));

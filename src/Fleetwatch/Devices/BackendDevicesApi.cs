@@ -116,7 +116,7 @@ public static partial class BackendDevicesApi
     private static async Task<IResult> RotateKeyAsync(string device_id, HttpContext http, IApiKeyStore keys, DeviceRegistry devices, Tenancy tenancy, ChangeBus changes)
     {
         if (Find(http, devices, tenancy, device_id) is not { } device) return NotFound(device_id);
-        foreach (var old in (await keys.ListKeysAsync(http.RequestAborted)).Where(k => k.DeviceId == device.Id && k.RevokedMicros is null))
+        foreach (var old in (await keys.ListKeysAsync(device.ProjectId, http.RequestAborted)).Where(k => k.DeviceId == device.Id && k.RevokedMicros is null))
         {
             await keys.RevokeKeyAsync(old.Prefix, http.RequestAborted);
             await changes.PublishAsync(ChangeBus.KeyTopic, old.Prefix, http.RequestAborted);

@@ -51,22 +51,23 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
 
     private async Task EvaluateAsync(CommittedBatch batch, CancellationToken ct)
     {
-        var touched = new Dictionary<long, long>(); // device → project
+        // The rules that apply to each device, looked up once per device and batch.
+        var touched = new Dictionary<long, Rule[]>();
         for (var i = 0; i < batch.Events.Length; i++)
         {
             var e = batch.Events[i];
             if (e.Kind == EventKind.Heartbeat) continue; // a bare heartbeat carries no values and takes no slot
-            var projectId = batch.Drafts[i].ProjectId;
-            var applicable = rules.For(projectId, e.DeviceId).ToList();
-            if (applicable.Count == 0) continue;
-            var window = await WindowAsync(e.DeviceId, applicable.Max(r => r.WindowN), ct);
-            Insert(window, e, applicable.Max(r => r.WindowN));
-            touched[e.DeviceId] = projectId;
+            if (!touched.TryGetValue(e.DeviceId, out var applicable))
+                touched[e.DeviceId] = applicable = [.. rules.For(batch.Drafts[i].ProjectId, e.DeviceId)];
+            if (applicable.Length == 0) continue;
+            var size = applicable.Max(r => r.WindowN);
+            Insert(await WindowAsync(e.DeviceId, size, ct), e, size);
         }
-        foreach (var (deviceId, projectId) in touched)
+        foreach (var (deviceId, applicable) in touched)
         {
+            if (applicable.Length == 0) continue;
             var window = _windows[deviceId].Events;
-            foreach (var rule in rules.For(projectId, deviceId)) await EvaluateAsync(rule, deviceId, window, ct);
+            foreach (var rule in applicable) await EvaluateAsync(rule, deviceId, window, ct);
         }
     }
 

@@ -100,8 +100,8 @@ public static partial class TenantsApi
         var caller = http.GetCaller();
         if (!caller.CanSee(project_id)) return TypedResults.Ok(Array.Empty<KeyResponse>());
         if (!caller.CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Listing keys needs an admin key of the project");
-        var all = await keys.ListKeysAsync(http.RequestAborted);
-        return TypedResults.Ok(all.Where(k => k.ProjectId == project_id).Select(k => KeyResponse.From(k, usage.Latest(k.Prefix, k.LastUsedMicros))).ToArray());
+        var listed = await keys.ListKeysAsync(project_id, http.RequestAborted);
+        return TypedResults.Ok(listed.Select(k => KeyResponse.From(k, usage.Latest(k.Prefix, k.LastUsedMicros))).ToArray());
     }
 
     private static async Task<IResult> RevokeKey(long project_id, string prefix, HttpContext http, IApiKeyStore keys, ChangeBus changes)

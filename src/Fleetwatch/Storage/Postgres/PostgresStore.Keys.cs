@@ -23,9 +23,10 @@ public sealed partial class PostgresStore
         return (await FindKeyAsync(key.Prefix, ct))!;
     }
 
-    public async Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(long? projectId, CancellationToken ct)
     {
-        await using var command = _dataSource.CreateCommand($"SELECT {KeyColumns} FROM api_keys ORDER BY id");
+        await using var command = _dataSource.CreateCommand($"SELECT {KeyColumns} FROM api_keys WHERE $1::bigint IS NULL OR project_id = $1 ORDER BY id");
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = (object?)projectId ?? DBNull.Value });
         await using var reader = await command.ExecuteReaderAsync(ct);
         var keys = new List<ApiKeyRecord>();
         while (await reader.ReadAsync(ct)) keys.Add(ReadKey(reader));

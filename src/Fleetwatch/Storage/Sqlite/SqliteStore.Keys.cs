@@ -25,10 +25,11 @@ public sealed partial class SqliteStore
         return Task.FromResult(ReadKey(reader));
     }
 
-    public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken ct)
+    public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(long? projectId, CancellationToken ct)
     {
         using var connection = Open();
-        using var command = Command(connection, null, $"SELECT {KeyColumns} FROM api_keys ORDER BY id", []);
+        using var command = Command(connection, null, $"SELECT {KeyColumns} FROM api_keys WHERE $p IS NULL OR project_id = $p ORDER BY id",
+            [("$p", (object?)projectId ?? DBNull.Value)]);
         using var reader = command.ExecuteReader();
         var keys = new List<ApiKeyRecord>();
         while (reader.Read()) keys.Add(ReadKey(reader));
