@@ -110,7 +110,7 @@ public abstract class StreamTests(ServerFixture fixture)
     public async Task TheProjectStream_FollowsEveryDevice_OrOneTag()
     {
         var tenant = await Tenant.CreateAsync(Server);
-        var tagged = await tenant.AddDeviceAsync(Server, "tagged-1", "greenhouse");
+        await tenant.AddDeviceAsync(Server, "tagged-1", "greenhouse");
         await tenant.AddDeviceAsync(Server, "plain-1");
         await using var all = await LiveStream.ConnectAsync(Server, "/api/v1/stream/all", tenant.Key);
         await using var greenhouse = await LiveStream.ConnectAsync(Server, "/api/v1/stream/all?tag=greenhouse", tenant.Key);
@@ -122,7 +122,6 @@ public abstract class StreamTests(ServerFixture fixture)
         Assert.Equal("plain-1", (await all.ReceiveAsync()).Str("device_id"));
         Assert.Equal("tagged-1", (await all.ReceiveAsync()).Str("device_id"));
         Assert.Equal("tagged-1", (await greenhouse.ReceiveAsync()).Str("device_id"));
-        Assert.True(tagged > 0);
     }
 }
 
