@@ -51,24 +51,50 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
 
     private async Task EvaluateAsync(CommittedBatch batch, CancellationToken ct)
     {
-        // The rules that apply to each device, looked up once per device and batch.
-        var touched = new Dictionary<long, Rule[]>();
+        // Per device: the rules that apply (looked up once per device and batch) and the batch's newest reading,
+        // which names the firing — so every node evaluating this batch raises the same alert, or none.
+        var touched = new Dictionary<long, (Rule[] Rules, StoredEvent? Newest)>();
         for (var i = 0; i < batch.Events.Length; i++)
         {
             var e = batch.Events[i];
             if (e.Kind == EventKind.Heartbeat) continue; // a bare heartbeat carries no values and takes no slot
-            if (!touched.TryGetValue(e.DeviceId, out var applicable))
-                touched[e.DeviceId] = applicable = [.. rules.For(batch.Drafts[i].ProjectId, e.DeviceId)];
-            if (applicable.Length == 0) continue;
-            var size = applicable.Max(r => r.WindowN);
+            if (!touched.TryGetValue(e.DeviceId, out var seen))
+                seen = ([.. rules.For(batch.Drafts[i].ProjectId, e.DeviceId)], null);
+            if (seen.Rules.Length == 0)
+            {
+                touched[e.DeviceId] = seen;
+                continue;
+            }
+            var size = seen.Rules.Max(r => r.WindowN);
             Insert(await WindowAsync(e.DeviceId, size, ct), e, size);
+            var newest = seen.Newest is { } n && !EventOrdering.IsLater(e.TsMicros, e.Id, n.TsMicros, n.Id) ? n : e;
+            touched[e.DeviceId] = (seen.Rules, newest);
         }
-        foreach (var (deviceId, applicable) in touched)
+        foreach (var (deviceId, (applicable, newest)) in touched)
         {
-            if (applicable.Length == 0) continue;
-            var window = _windows[deviceId].Events;
+            if (newest is null) continue;
+            var window = await WindowAsOfAsync(deviceId, newest, applicable.Max(r => r.WindowN), ct);
             foreach (var rule in applicable) await EvaluateAsync(rule, deviceId, window, ct);
         }
+    }
+
+    /// <summary>
+    /// The device's readings up to and including <paramref name="newest"/>, as many as the longest window needs.
+    /// Usually that is the kept window as it stands; when later readings are already known (another node's batch
+    /// arrived first, or this one is a backfill) it is the part before them, or — when that part was trimmed
+    /// away — a read from the store. Either way every node sees the same window for the same batch.
+    /// </summary>
+    private async Task<List<StoredEvent>> WindowAsOfAsync(long deviceId, StoredEvent newest, int size, CancellationToken ct)
+    {
+        size = Math.Min(size, MaxWindow);
+        var window = _windows[deviceId].Events;
+        var at = window.FindLastIndex(e => e.Id == newest.Id);
+        if (at == window.Count - 1) return window;
+        // A window shorter than its size holds every reading of the device, so any prefix of it is complete.
+        if (at >= 0 && (at + 1 >= size || window.Count < size)) return window.GetRange(Math.Max(0, at + 1 - size), Math.Min(at + 1, size));
+        if (size == 1) return [newest];
+        var before = await events.ReadEventsAsync(EventQuery.Page(deviceId, EventQuery.Readings, long.MinValue, long.MaxValue, ascending: false, size - 1).After(newest), metrics, ct);
+        return [.. before.Reverse(), newest];
     }
 
     private async Task EvaluateAsync(Rule rule, long deviceId, List<StoredEvent> window, CancellationToken ct)

@@ -122,6 +122,40 @@ public abstract class RulesTests(ServerFixture fixture)
         Assert.Equal(alert.Long("id"), Assert.Single(resolved).Long("id"));
     }
 
+    /// <summary>
+    /// A batch is judged on the window that ends at its own newest reading, even when later readings are known —
+    /// the case of a late delivery, and of two nodes whose batches reach each other's evaluators out of order.
+    /// </summary>
+    [Fact]
+    public async Task LateReadings_AreJudgedOnTheWindowEndingAtThem()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        await tenant.AddDeviceAsync(Server, "late-1");
+        var rule = await RuleAsync(tenant, new { name = "two hot", metric = "temperature", threshold = 50, window_n = 2, required_k = 2, cooldown_seconds = 0 });
+        var start = DateTime.UtcNow.AddMinutes(-10);
+        object Reading(int second, double temperature) => new { device_external_id = "late-1", events = new[] { new { ts = start.AddSeconds(second).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), data = new { temperature } } } };
+
+        foreach (var (second, temperature) in new[] { (10, 80.0), (20, 10.0), (30, 10.0), (40, 10.0) })
+            Assert.Equal(HttpStatusCode.Accepted, (await Client.PostJsonAsync("/telemetry", Reading(second, temperature), tenant.Key)).StatusCode);
+        // Late, and older than the kept window: its window (10 s and 15 s) comes from the store, and breaches.
+        await Client.PostJsonAsync("/telemetry", Reading(15, 90), tenant.Key);
+        var alert = Assert.Single(await AlertsAsync(Client, tenant, 1));
+        var evaluation = alert.GetProperty("details").GetProperty("evaluation");
+        Assert.Equal(90, evaluation.GetProperty("latest_value").GetDouble());
+        Assert.Equal(start.AddSeconds(15).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), evaluation.Str("latest_ts"));
+        Assert.Equal(2, evaluation.Int("match_count"));
+
+        // Late but calm (its window is 15 s and 17 s: one breach of two), then a breaching pair at the front.
+        await Client.PostJsonAsync("/telemetry", Reading(17, 20), tenant.Key);
+        await Client.PostJsonAsync("/telemetry", Reading(50, 70), tenant.Key);
+        await Client.PostJsonAsync("/telemetry", Reading(60, 75), tenant.Key);
+        var alerts = await AlertsAsync(Client, tenant, 2);
+        await Task.Delay(300);
+        alerts = await AlertsAsync(Client, tenant, 2);
+        Assert.Equal([75.0, 90.0], alerts.Select(a => a.GetProperty("details").GetProperty("evaluation").GetProperty("latest_value").GetDouble()));
+        Assert.All(alerts, a => Assert.Equal(rule.Long("id"), a.Long("rule_id")));
+    }
+
     [Fact]
     public async Task StatusesAndUploadTimes_AreReadings_HeartbeatsTakeNoSlot_AndScopesSelectDevices()
     {
