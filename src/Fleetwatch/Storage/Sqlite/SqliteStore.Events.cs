@@ -50,7 +50,7 @@ public sealed partial class SqliteStore
                 events[i] = stored;
                 payloads[i] = payload;
             }
-            DropStaleRollups(w.Connection, tx, Telemetry.HourlyRollup.LateHours(events, now));
+            DropStaleRollups(w, tx, Telemetry.HourlyRollup.LateHours(events, now));
 
             w.SaveNextId.Transaction = tx;
             w.SaveNextId.Parameters[0].Value = nextId;
@@ -150,6 +150,9 @@ public sealed partial class SqliteStore
         public SqliteCommand InsertDevice { get; }
         public SqliteCommand InsertMetric { get; }
         public SqliteCommand SaveNextId { get; }
+        public SqliteCommand BumpRollupEpoch { get; }
+        public SqliteCommand DeleteRollupHour { get; }
+        public SqliteCommand DeleteRollupHourMetrics { get; }
 
         public WriterCommands(string connectionString)
         {
@@ -167,6 +170,9 @@ public sealed partial class SqliteStore
                 """, "$p", "$e", "$t");
             InsertMetric = Prepare("INSERT INTO metrics (name) VALUES ($n) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id", "$n");
             SaveNextId = Prepare("UPDATE settings SET value = $v WHERE name = 'next_event_id'", "$v");
+            BumpRollupEpoch = Prepare("INSERT INTO rollup_epochs (device_id, epoch) VALUES ($d, 1) ON CONFLICT (device_id) DO UPDATE SET epoch = epoch + 1", "$d");
+            DeleteRollupHour = Prepare("DELETE FROM rollup_hours WHERE device_id = $d AND hour = $h", "$d", "$h");
+            DeleteRollupHourMetrics = Prepare("DELETE FROM rollup_hour_metrics WHERE device_id = $d AND hour = $h", "$d", "$h");
         }
 
         private SqliteCommand Prepare(string sql, params string[] names)
@@ -183,6 +189,9 @@ public sealed partial class SqliteStore
             InsertDevice.Dispose();
             InsertMetric.Dispose();
             SaveNextId.Dispose();
+            BumpRollupEpoch.Dispose();
+            DeleteRollupHour.Dispose();
+            DeleteRollupHourMetrics.Dispose();
             Connection.Dispose();
         }
     }

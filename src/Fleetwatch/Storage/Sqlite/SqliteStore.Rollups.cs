@@ -101,18 +101,31 @@ public sealed partial class SqliteStore : IRollupStore
         return Task.FromResult<(IReadOnlyList<RollupHour>, IReadOnlyList<RollupMetric>)>((hours, metrics));
     }
 
-    /// <summary>In the writer's transaction: the epoch first, then the stale hours (the order the PostgreSQL twin needs too).</summary>
-    private static void DropStaleRollups(SqliteConnection connection, SqliteTransaction tx, List<(long Device, long Hour)> late)
+    /// <summary>
+    /// In the writer's transaction, with its prepared statements (a backfill makes every batch late): the epoch
+    /// first, then the stale hours (the order the PostgreSQL twin needs too).
+    /// </summary>
+    private static void DropStaleRollups(WriterCommands w, SqliteTransaction tx, List<(long Device, long Hour)> late)
     {
         if (late.Count == 0) return;
-        foreach (var device in late.Select(l => l.Device).Distinct())
+        long? previous = null;
+        foreach (var (device, _) in late) // sorted, so each device's pairs are together
         {
-            Execute(connection, tx, "INSERT INTO rollup_epochs (device_id, epoch) VALUES ($d, 1) ON CONFLICT (device_id) DO UPDATE SET epoch = epoch + 1", ("$d", device));
+            if (device == previous) continue;
+            previous = device;
+            Run(w.BumpRollupEpoch, tx, device);
         }
         foreach (var (device, hour) in late)
         {
-            Execute(connection, tx, "DELETE FROM rollup_hours WHERE device_id = $d AND hour = $h", ("$d", device), ("$h", hour));
-            Execute(connection, tx, "DELETE FROM rollup_hour_metrics WHERE device_id = $d AND hour = $h", ("$d", device), ("$h", hour));
+            Run(w.DeleteRollupHour, tx, device, hour);
+            Run(w.DeleteRollupHourMetrics, tx, device, hour);
+        }
+
+        static void Run(SqliteCommand command, SqliteTransaction tx, params long[] values)
+        {
+            command.Transaction = tx;
+            for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i];
+            command.ExecuteNonQuery();
         }
     }
 
