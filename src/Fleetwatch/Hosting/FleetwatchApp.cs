@@ -46,6 +46,10 @@ public static class FleetwatchApp
         builder.AddMetrics();
         builder.AddApiDocs();
         builder.Services.AddSingleton<ReadingAggregator>();
+        builder.Services.AddOptions<RollupOptions>().BindConfiguration("Rollups").Validate(o => o.IntervalMs > 0, "Rollups:IntervalMs must be positive").ValidateOnStart();
+        builder.Services.AddSingleton<RollupMaintainer>();
+        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<RollupMaintainer>());
+        builder.Services.AddHostedService(s => s.GetRequiredService<RollupMaintainer>());
         builder.Services.AddSingleton<RuleBook>();
         builder.Services.AddSingleton<RuleEvaluator>();
         builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<RuleEvaluator>());

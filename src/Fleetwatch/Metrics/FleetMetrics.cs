@@ -17,7 +17,7 @@ public sealed class FleetMetrics : ICommitObserver
 {
     private readonly IServiceProvider _services;
     private readonly Counter _heartbeats, _events, _batches, _failedCommits, _rejected;
-    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _queueDepth, _subscribers, _openAlerts, _deliveries;
+    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _queueDepth, _subscribers, _openAlerts, _deliveries, _rollupsPending, _rollupsBuilt;
     private readonly Histogram _commitSeconds;
 
     public FleetMetrics(IServiceProvider services)
@@ -41,6 +41,8 @@ public sealed class FleetMetrics : ICommitObserver
         _openAlerts = factory.CreateGauge("fleetwatch_open_alerts", "Alerts still open, per project.", "project");
         // A gauge of counts kept by the dispatcher (it has no registry of its own); only ever grows, like a counter.
         _deliveries = factory.CreateGauge("fleetwatch_webhook_deliveries", "Webhook delivery attempts by this node since start, by outcome.", "outcome");
+        _rollupsPending = factory.CreateGauge("fleetwatch_rollup_pending_hours", "Device-hours this node wrote readings into, sealed and not rolled up yet: the background roll-up backlog.");
+        _rollupsBuilt = factory.CreateGauge("fleetwatch_rollup_hours_built", "Device-hours this node rolled up in the background since start; only ever grows.");
         Registry.AddBeforeCollectCallback(UpdateGauges);
     }
 
@@ -111,6 +113,9 @@ public sealed class FleetMetrics : ICommitObserver
             // A scrape during a database outage still reports everything else.
         }
         _subscribers.Set(_services.GetRequiredService<StreamHub>().Count);
+        var rollups = _services.GetRequiredService<Telemetry.RollupMaintainer>();
+        _rollupsPending.Set(rollups.PendingHours);
+        _rollupsBuilt.Set(rollups.HoursBuilt);
     }
 
     private static string Project(long projectId) => projectId.ToString(CultureInfo.InvariantCulture);

@@ -3,10 +3,11 @@ using Fleetwatch.Storage;
 namespace Fleetwatch.Telemetry;
 
 /// <summary>
-/// Hourly rollups, built the first time a query needs a sealed hour and kept: an hour is sealed once it ended
-/// more than <see cref="Grace"/> ago. Ingest pays nothing for them; only a late write into a sealed hour
-/// (a backfill) costs something: it drops that hour's rollup in its own transaction and bumps the device's
-/// rollup epoch, so a rollup computed from rows read before the write is never stored (see the stores).
+/// Hourly rollups of sealed hours (an hour is sealed once it ended more than <see cref="Grace"/> ago), built in the
+/// background as hours seal (<see cref="RollupMaintainer"/>) or by the first query that needs one, and kept.
+/// The request path pays nothing for them; only a late write into a sealed hour (a backfill) costs something:
+/// it drops that hour's rollup in its own transaction and bumps the device's rollup epoch, so a rollup computed
+/// from rows read before the write is never stored (see the stores).
 /// </summary>
 public static class HourlyRollup
 {

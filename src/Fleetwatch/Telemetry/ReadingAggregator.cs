@@ -71,8 +71,8 @@ public sealed class AggregateResult(string source)
 
 /// <summary>
 /// Aggregates a device's readings over a range, optionally per UTC-aligned bucket. Hourly and wider buckets
-/// come from hourly rollups for the sealed whole hours of the range (built the first time they are asked
-/// for, see <see cref="HourlyRollup"/>) and from raw rows for the partial hours at its edges and the
+/// come from hourly rollups for the sealed whole hours of the range (built in the background, or here when
+/// missing, see <see cref="HourlyRollup"/>) and from raw rows for the partial hours at its edges and the
 /// hours not yet sealed; anything else is read raw, in pages in time order, each an index range scan.
 /// </summary>
 public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollups, MetricDictionary metrics, IDatabase database)

@@ -16,7 +16,8 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
     /// <summary>Device and key changes, as "node|topic:value" (see <see cref="ChangeBus"/>).</summary>
     public const string ChangesChannel = "fleetwatch_changes";
 
-    private readonly ICommitObserver[] _observers = [.. observers];
+    // Work a node does only for its own writes (e.g. rolling up the hours it wrote) is not repeated for others'.
+    private readonly ICommitObserver[] _observers = [.. observers.Where(o => o is not ILocalCommitObserver)];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
