@@ -75,6 +75,7 @@ public static class FleetwatchApp
         app.MapFleet();
         app.MapTenants();
         app.MapDevices();
+        app.MapFleetOverview();
         app.MapTelemetry();
         app.MapBackendDevices();
         app.MapIngest();

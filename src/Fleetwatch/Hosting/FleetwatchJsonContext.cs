@@ -30,6 +30,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(DeviceResponse))]
 [JsonSerializable(typeof(DeviceResponse[]))]
 [JsonSerializable(typeof(DeviceTagsResponse))]
+[JsonSerializable(typeof(FleetOverviewApi.FleetOverview))]
 [JsonSerializable(typeof(TelemetryApi.Accepted))]
 [JsonSerializable(typeof(Rules.RuleResponse))]
 [JsonSerializable(typeof(Rules.RuleResponse[]))]

@@ -62,4 +62,7 @@ public interface IRuleStore
 
     /// <summary>Open alerts per project, for the metrics.</summary>
     Task<IReadOnlyList<(long ProjectId, long Open)>> CountOpenAlertsAsync(CancellationToken ct);
+
+    /// <summary>Open alerts per device of a project (devices with none are left out).</summary>
+    Task<Dictionary<long, long>> CountOpenAlertsByDeviceAsync(long projectId, CancellationToken ct);
 }

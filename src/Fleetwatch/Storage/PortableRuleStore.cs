@@ -137,6 +137,10 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
     public async Task<IReadOnlyList<(long ProjectId, long Open)>> CountOpenAlertsAsync(CancellationToken ct) =>
         await QueryAsync("SELECT project_id, COUNT(*) FROM alerts WHERE state = 'open' GROUP BY project_id", r => (r.GetInt64(0), r.GetInt64(1)), ct);
 
+    public async Task<Dictionary<long, long>> CountOpenAlertsByDeviceAsync(long projectId, CancellationToken ct) =>
+        (await QueryAsync("SELECT device_id, COUNT(*) FROM alerts WHERE project_id = @project AND state = 'open' GROUP BY device_id",
+            r => (Device: r.GetInt64(0), Open: r.GetInt64(1)), ct, ("project", projectId))).ToDictionary(c => c.Device, c => c.Open);
+
     private static (string, object?)[] RuleParameters(Rule rule) =>
     [
         ("project", rule.ProjectId), ("name", rule.Name), ("metric", rule.Metric), ("operator", rule.Operator), ("threshold", rule.Threshold),

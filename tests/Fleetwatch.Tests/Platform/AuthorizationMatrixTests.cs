@@ -22,6 +22,7 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         new("DELETE", $"/projects/{b.ProjectId}/api-keys/{prefixB}", null, false),
         new("POST", $"/projects/{b.ProjectId}/devices", new { external_id = "intruder" }, false),
         new("GET", $"/projects/{b.ProjectId}/devices", null, true),
+        new("GET", $"/projects/{b.ProjectId}/fleet", null, false),
         new("GET", $"/projects/{b.ProjectId}/devices/{deviceB}", null, false),
         new("DELETE", $"/projects/{b.ProjectId}/devices/{deviceB}", null, false),
         new("PATCH", $"/projects/{b.ProjectId}/devices/{deviceB}/tags", new { tags = new[] { "x" } }, false),
