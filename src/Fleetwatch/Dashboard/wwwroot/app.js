@@ -85,70 +85,82 @@ function route() {
 
 function formatTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 
+// The fleet page asks the server for one page at a time (GET /projects/{id}/fleet: search, filters, sorting and
+// paging are done there), so it stays quick with 100k devices. Live readings update their row at once, and a
+// refresh (at most one a second) brings the counts and the order up to date.
 async function showFleet() {
-  const [summary, atRisk, registered] = await Promise.all([api("/status/summary"), api("/status/at-risk"), api(`/projects/${me.project_id}/devices`)]);
-  const risky = new Set(atRisk.devices.map((d) => d.device_id));
-  const devices = new Map(summary.devices.map((d) => [d.device_id, d]));
-  const tags = new Map(registered.map((d) => [d.external_id, d.tags]));
-  const allTags = [...new Set(registered.flatMap((d) => d.tags))].sort();
   const state = { search: "", filter: "all", tag: "", sort: "device_id", descending: false, page: 0 };
+  let latest = 0; // only the newest request may draw: answers can arrive out of order
+  let refreshTimer = null;
 
   const counts = el("div", { class: "cards" });
   const body = el("tbody");
   const pager = el("div", { class: "toolbar" });
-  const columns = [["device_id", "Device"], ["online", "State"], ["battery_level", "Battery %"], ["rssi", "Signal dBm"], ["last_update", "Last seen"]];
+  const tagSelect = el("select", { id: "tag", onchange: (e) => { state.tag = e.target.value; state.page = 0; load(); } }, el("option", { value: "" }, "any tag"));
+  const columns = [["device_id", "Device"], ["state", "State"], ["battery_level", "Battery %"], ["rssi", "Signal dBm"], ["last_seen", "Last seen"],
+    ["uptime", "Uptime %"], ["open_alerts", "Open alerts"]];
   const head = el("tr", {}, columns.map(([field, label]) => el("th", { "data-sort": field, onclick: () => {
     state.descending = state.sort === field ? !state.descending : false;
     state.sort = field;
-    render();
+    load();
   } }, label)));
 
-  function render() {
-    const all = [...devices.values()];
-    const online = all.filter((d) => d.online).length;
+  function row(d) {
+    const stateText = d.online === null ? "no status" : d.online ? "online" : "offline";
+    return el("tr", { "data-device": d.device_id, class: d.at_risk.length ? "risk" : "", title: d.at_risk.join("; ") },
+      el("td", {}, el("a", { href: `#/device/${encodeURIComponent(d.device_id)}` }, d.device_id)),
+      el("td", { class: d.online ? "online" : "offline" }, stateText),
+      el("td", { class: "battery" }, d.battery_level ?? "—"),
+      el("td", { class: "rssi" }, d.rssi ?? "—"),
+      el("td", { class: "seen" }, formatTime(d.last_seen)),
+      el("td", {}, d.uptime === null ? "—" : d.uptime.toFixed(1)),
+      el("td", { class: d.open_alerts ? "alerts" : "" }, d.open_alerts));
+  }
+
+  async function load() {
+    const ticket = ++latest;
+    const query = new URLSearchParams({ search: state.search, state: state.filter, tag: state.tag, sort: state.sort,
+      order: state.descending ? "desc" : "asc", limit: PAGE_SIZE, offset: state.page * PAGE_SIZE });
+    const fleet = await api(`/projects/${me.project_id}/fleet?${query}`);
+    if (ticket !== latest) return;
+    const c = fleet.counts;
     counts.replaceChildren(
-      el("div", { class: "card" }, "Total", el("b", { id: "count-total" }, all.length)),
-      el("div", { class: "card" }, "Online", el("b", { id: "count-online" }, online)),
-      el("div", { class: "card" }, "Offline", el("b", { id: "count-offline" }, all.length - online)),
-      el("div", { class: "card" }, "At risk", el("b", { id: "count-at-risk" }, all.filter((d) => risky.has(d.device_id)).length)));
-    let rows = all.filter((d) => d.device_id.toLowerCase().includes(state.search.toLowerCase()));
-    if (state.filter === "online") rows = rows.filter((d) => d.online);
-    if (state.filter === "offline") rows = rows.filter((d) => !d.online);
-    if (state.filter === "at-risk") rows = rows.filter((d) => risky.has(d.device_id));
-    if (state.tag) rows = rows.filter((d) => (tags.get(d.device_id) ?? []).includes(state.tag));
-    rows.sort((a, b) => (a[state.sort] > b[state.sort] ? 1 : a[state.sort] < b[state.sort] ? -1 : 0) * (state.descending ? -1 : 1));
-    const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
-    state.page = Math.min(state.page, pages - 1);
-    body.replaceChildren(...rows.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE).map((d) =>
-      el("tr", { "data-device": d.device_id, class: risky.has(d.device_id) ? "risk" : "" },
-        el("td", {}, el("a", { href: `#/device/${encodeURIComponent(d.device_id)}` }, d.device_id)),
-        el("td", { class: d.online ? "online" : "offline" }, d.online ? "online" : "offline"),
-        el("td", { class: "battery" }, d.battery_level),
-        el("td", {}, d.rssi),
-        el("td", {}, formatTime(d.last_update)))));
+      el("div", { class: "card" }, "Total", el("b", { id: "count-total" }, c.total)),
+      el("div", { class: "card" }, "Online", el("b", { id: "count-online" }, c.online)),
+      el("div", { class: "card" }, "Offline", el("b", { id: "count-offline" }, c.offline)),
+      el("div", { class: "card" }, "At risk", el("b", { id: "count-at-risk" }, c.at_risk)),
+      el("div", { class: "card" }, "No status", el("b", { id: "count-no-status" }, c.no_status)));
+    if (tagSelect.options.length !== fleet.tags.length + 1)
+      tagSelect.replaceChildren(el("option", { value: "" }, "any tag"), ...fleet.tags.map((t) => el("option", { value: t, selected: t === state.tag ? "" : null }, t)));
+    body.replaceChildren(...fleet.devices.map(row));
+    const pages = Math.max(1, Math.ceil(fleet.matched / PAGE_SIZE));
     pager.replaceChildren(
-      el("button", { type: "button", onclick: () => { state.page = Math.max(0, state.page - 1); render(); } }, "‹ Previous"),
-      el("span", {}, `Page ${state.page + 1} of ${pages} (${rows.length} devices)`),
-      el("button", { type: "button", onclick: () => { state.page = Math.min(pages - 1, state.page + 1); render(); } }, "Next ›"));
+      el("button", { type: "button", onclick: () => { if (state.page > 0) { state.page--; load(); } } }, "‹ Previous"),
+      el("span", {}, `Page ${state.page + 1} of ${pages} (${fleet.matched} devices)`),
+      el("button", { type: "button", onclick: () => { if (state.page < pages - 1) { state.page++; load(); } } }, "Next ›"));
   }
 
   listeners.add((frame) => {
     if (frame.kind !== "status") return;
     const m = frame.data.metrics;
-    devices.set(frame.device_id, { device_id: frame.device_id, online: m.online, battery_level: m.battery_level, rssi: m.rssi, last_update: frame.data.timestamp, timestamp: frame.data.timestamp });
-    render();
+    const tr = body.querySelector(`tr[data-device="${CSS.escape(frame.device_id)}"]`);
+    if (tr) {
+      tr.querySelector(".battery").textContent = m.battery_level;
+      tr.querySelector(".rssi").textContent = m.rssi;
+      tr.querySelector(".seen").textContent = formatTime(frame.data.timestamp);
+    }
+    refreshTimer ??= setTimeout(() => { refreshTimer = null; load(); }, 1000);
   });
 
   main.replaceChildren(
     el("h2", {}, "Fleet"), counts,
     el("div", { class: "toolbar" },
-      el("input", { type: "search", id: "search", placeholder: "Search devices", oninput: (e) => { state.search = e.target.value; state.page = 0; render(); } }),
-      el("select", { id: "filter", onchange: (e) => { state.filter = e.target.value; state.page = 0; render(); } },
-        ["all", "online", "offline", "at-risk"].map((f) => el("option", { value: f }, f))),
-      el("select", { id: "tag", onchange: (e) => { state.tag = e.target.value; state.page = 0; render(); } },
-        el("option", { value: "" }, "any tag"), allTags.map((t) => el("option", { value: t }, t)))),
+      el("input", { type: "search", id: "search", placeholder: "Search devices", oninput: (e) => { state.search = e.target.value; state.page = 0; load(); } }),
+      el("select", { id: "filter", onchange: (e) => { state.filter = e.target.value; state.page = 0; load(); } },
+        ["all", "online", "offline", "at-risk", "no-status"].map((f) => el("option", { value: f }, f))),
+      tagSelect),
     el("table", { id: "devices" }, el("thead", {}, head), body), pager);
-  render();
+  await load();
 }
 
 const RANGES = { "1h": "1m", "24h": "15m", "7d": "1h", "30d": "6h", "90d": "1d" };
