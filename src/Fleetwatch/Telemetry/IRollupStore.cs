@@ -13,9 +13,10 @@ public interface IRollupStore
 
     /// <summary>
     /// Rolls up the sealed hours [<paramref name="fromHour"/>, <paramref name="toHour"/>] from raw rows and stores
-    /// them, unless a late write to the device committed after the rows were read (then nothing is stored).
+    /// them, unless a late write to the device committed after the rows were read: then nothing is stored, and
+    /// the answer is false.
     /// </summary>
-    Task MaterializeAsync(long deviceId, long fromHour, long toHour, CancellationToken ct);
+    Task<bool> MaterializeAsync(long deviceId, long fromHour, long toHour, CancellationToken ct);
 
     Task<(IReadOnlyList<RollupHour> Hours, IReadOnlyList<RollupMetric> Metrics)> ReadRollupsAsync(long deviceId, long fromHour, long toHour, int? metricId, CancellationToken ct);
 }

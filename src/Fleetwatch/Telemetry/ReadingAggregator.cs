@@ -28,6 +28,41 @@ public sealed class AggregateCell
         Count(1, e.TsMicros, e.TsMicros);
     }
 
+    /// <summary>
+    /// Folds in one raw reading straight from its stored payload, with no event object or decoded fields. A metric
+    /// this node has no name for yet is kept under <c>metric#id</c> until <see cref="NameMetrics"/>. With
+    /// <paramref name="onlyMetric"/>, a reading counts only if it has that metric as a number.
+    /// </summary>
+    public void Add(long ts, long id, ReadOnlySpan<byte> payload, int? onlyMetric, MetricDictionary names)
+    {
+        var state = (Cell: this, Ts: ts, Id: id, Only: onlyMetric, Names: names, Counted: false);
+        PayloadCodec.ForEachNumber(payload, ref state, static (ref (AggregateCell Cell, long Ts, long Id, int? Only, MetricDictionary Names, bool Counted) s, int metric, double value) =>
+        {
+            if (s.Only is { } only && metric != only) return;
+            var name = s.Names.TryGetName(metric, out var known) ? known : UnnamedPrefix + metric.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!s.Cell.Metrics.TryGetValue(name, out var stats)) s.Cell.Metrics[name] = stats = new MetricStats();
+            stats.Add(value, s.Ts, s.Id);
+            s.Counted = true;
+        });
+        if (!state.Counted && onlyMetric is not null) return;
+        Count(1, ts, ts);
+    }
+
+    private const string UnnamedPrefix = "metric#";
+
+    public bool HasUnnamedMetrics => Metrics.Keys.Any(k => k.StartsWith(UnnamedPrefix, StringComparison.Ordinal));
+
+    /// <summary>Gives the metrics kept as <c>metric#id</c> their names, once the dictionary knows them.</summary>
+    public void NameMetrics(MetricDictionary names)
+    {
+        foreach (var key in Metrics.Keys.Where(k => k.StartsWith(UnnamedPrefix, StringComparison.Ordinal)).ToList())
+        {
+            if (!int.TryParse(key.AsSpan(UnnamedPrefix.Length), System.Globalization.CultureInfo.InvariantCulture, out var id) || !names.TryGetName(id, out var name)) continue;
+            Metrics.Remove(key, out var stats);
+            Metrics[name] = stats!;
+        }
+    }
+
     /// <summary>Folds in a rolled-up hour: its readings (or, filtered, the metric's count) and their first and last times.</summary>
     public void Add(RollupHour? hour, IEnumerable<(string Name, RollupMetric Stats)> metrics, bool filtered)
     {
@@ -77,7 +112,6 @@ public sealed class AggregateResult(string source)
 /// </summary>
 public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollups, MetricDictionary metrics, IDatabase database)
 {
-    private const int Page = 10_000;
     // Materialised a month at a time, so one first query never holds one huge transaction.
     private const long MaterializeSpan = 31 * 24 * HourlyRollup.HourMicros;
 
@@ -102,7 +136,8 @@ public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollup
             var stop = start;
             while (stop + HourlyRollup.HourMicros <= lastHour && !done.Contains(stop + HourlyRollup.HourMicros) && stop + HourlyRollup.HourMicros - start < MaterializeSpan)
                 stop += HourlyRollup.HourMicros;
-            await rollups.MaterializeAsync(deviceId, start, stop, ct);
+            // A late write raced the roll-up and nothing was stored: the raw rows answer this time.
+            if (!await rollups.MaterializeAsync(deviceId, start, stop, ct)) return await RawAsync(deviceId, range, bucket, metric, new AggregateResult("raw"), ct);
             start = stop + HourlyRollup.HourMicros;
         }
 
@@ -133,22 +168,26 @@ public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollup
 
     private async Task<AggregateResult> RawAsync(long deviceId, TimeRange range, long? bucket, string? metric, AggregateResult result, CancellationToken ct)
     {
-        var query = EventQuery.Page(deviceId, EventQuery.Readings, range.FromMicros, range.ToMicros, ascending: true, Page);
-        while (true)
+        int? metricId = null;
+        if (metric is not null)
         {
-            var rows = await store.ReadEventsAsync(query, metrics, ct);
-            foreach (var e in rows)
-            {
-                result.Total.Add(e, metric);
-                if (bucket is { } width)
-                {
-                    var start = AggregateResult.BucketStart(e.TsMicros, width);
-                    if (!result.ByBucket.TryGetValue(start, out var cell)) result.ByBucket[start] = cell = new AggregateCell();
-                    cell.Add(e, metric);
-                }
-            }
-            if (rows.Count < Page) break;
-            query = query.After(rows[^1]);
+            if (!metrics.TryGetId(metric, out _)) await database.LoadMetricsAsync(metrics, ct);
+            metricId = metrics.TryGetId(metric, out var id) ? id : -1;
+        }
+        await store.ScanReadingsAsync(deviceId, range.FromMicros, range.ToMicros, (ts, id, payload) =>
+        {
+            result.Total.Add(ts, id, payload, metricId, metrics);
+            if (bucket is not { } width) return;
+            var start = AggregateResult.BucketStart(ts, width);
+            if (!result.ByBucket.TryGetValue(start, out var cell)) result.ByBucket[start] = cell = new AggregateCell();
+            cell.Add(ts, id, payload, metricId, metrics);
+        }, ct);
+        if (result.Total.HasUnnamedMetrics)
+        {
+            // Another node named a metric since this one last looked.
+            await database.LoadMetricsAsync(metrics, ct);
+            result.Total.NameMetrics(metrics);
+            foreach (var cell in result.ByBucket.Values) cell.NameMetrics(metrics);
         }
         RemoveEmpty(result);
         return result;

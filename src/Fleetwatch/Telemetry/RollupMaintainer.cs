@@ -26,6 +26,8 @@ public sealed partial class RollupMaintainer(IRollupStore rollups, IOptions<Roll
     private readonly object _gate = new();
     private readonly HashSet<(long Device, long Hour)> _pending = [];
     private long _built;
+    // Taken out of _pending by the pass under way and not rolled up yet: still part of the backlog.
+    private int _inFlight;
 
     /// <summary>The backlog: (device, hour) pairs written into hours now sealed and not rolled up yet (open hours wait here too, but are not due).</summary>
     public int PendingHours
@@ -33,7 +35,7 @@ public sealed partial class RollupMaintainer(IRollupStore rollups, IOptions<Roll
         get
         {
             var sealedBefore = HourlyRollup.SealedBefore(Clock.NowMicros());
-            lock (_gate) return _pending.Count(p => p.Hour < sealedBefore);
+            lock (_gate) return _pending.Count(p => p.Hour < sealedBefore) + _inFlight;
         }
     }
 
@@ -80,7 +82,20 @@ public sealed partial class RollupMaintainer(IRollupStore rollups, IOptions<Roll
         {
             due = [.. _pending.Where(p => p.Hour < sealedBefore)];
             foreach (var pair in due) _pending.Remove(pair);
+            _inFlight = due.Count;
         }
+        try
+        {
+            await RollUpAsync(due, ct);
+        }
+        finally
+        {
+            lock (_gate) _inFlight = 0;
+        }
+    }
+
+    private async Task RollUpAsync(List<(long Device, long Hour)> due, CancellationToken ct)
+    {
         due.Sort();
         // Runs of consecutive hours of one device, each rolled up in one pass over its rows.
         for (var i = 0; i < due.Count;)
@@ -89,17 +104,28 @@ public sealed partial class RollupMaintainer(IRollupStore rollups, IOptions<Roll
             var end = i + 1;
             while (end < due.Count && due[end].Device == device && due[end].Hour == due[end - 1].Hour + HourlyRollup.HourMicros
                    && due[end].Hour - from < MaxSpan) end++;
+            bool stored;
             try
             {
-                await rollups.MaterializeAsync(device, from, due[end - 1].Hour, ct);
+                stored = await rollups.MaterializeAsync(device, from, due[end - 1].Hour, ct);
             }
             catch
             {
                 // Not built: they stay due, with everything after them, for the next pass.
-                lock (_gate) _pending.UnionWith(due.Skip(i));
+                lock (_gate)
+                {
+                    _pending.UnionWith(due.Skip(i));
+                    _inFlight = 0;
+                }
                 throw;
             }
-            Interlocked.Add(ref _built, end - i);
+            lock (_gate)
+            {
+                _inFlight -= end - i;
+                // A late write to the device (into any hour of it) raced the read: these are rolled up on the next pass.
+                if (!stored) _pending.UnionWith(due.Skip(i).Take(end - i));
+            }
+            if (stored) Interlocked.Add(ref _built, end - i);
             i = end;
         }
     }

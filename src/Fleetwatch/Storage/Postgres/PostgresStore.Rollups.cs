@@ -20,7 +20,7 @@ public sealed partial class PostgresStore : IRollupStore
         return hours;
     }
 
-    public async Task MaterializeAsync(long deviceId, long fromHour, long toHour, CancellationToken ct)
+    public async Task<bool> MaterializeAsync(long deviceId, long fromHour, long toHour, CancellationToken ct)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(ct);
         // The epoch row must exist for FOR UPDATE below to lock something.
@@ -45,7 +45,7 @@ public sealed partial class PostgresStore : IRollupStore
         await using var write = await connection.BeginTransactionAsync(ct);
         // Locks the epoch row: a late write either committed before (its bump shows and we store nothing) or waits
         // for this commit and then deletes what we stored, since the writer bumps the epoch before it deletes.
-        if ((long)(await ScalarAsync(connection, "SELECT epoch FROM rollup_epochs WHERE device_id = $1 FOR UPDATE", ct, deviceId))! != epoch) return;
+        if ((long)(await ScalarAsync(connection, "SELECT epoch FROM rollup_epochs WHERE device_id = $1 FOR UPDATE", ct, deviceId))! != epoch) return false;
         var hours = builder.Hours().ToArray();
         await using (var command = new NpgsqlCommand("""
             INSERT INTO rollup_hours (device_id, hour, readings, first_ts, last_ts)
@@ -82,6 +82,7 @@ public sealed partial class PostgresStore : IRollupStore
             await command.ExecuteNonQueryAsync(ct);
         }
         await write.CommitAsync(ct);
+        return true;
     }
 
     public async Task<(IReadOnlyList<RollupHour> Hours, IReadOnlyList<RollupMetric> Metrics)> ReadRollupsAsync(long deviceId, long fromHour, long toHour, int? metricId, CancellationToken ct)

@@ -21,6 +21,17 @@ public sealed partial class PostgresStore : ITelemetryStore
         return [.. rows.Select(r => new StoredEvent(r.Id, query.DeviceId, (EventKind)r.Kind, r.Ts, r.Received, Decode(r.Payload, metrics)))];
     }
 
+    public async Task ScanReadingsAsync(long deviceId, long fromMicros, long toMicros, ReadingVisitor visit, CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT ts, id, payload FROM events WHERE device_id = $1 AND kind = ANY($2) AND ts BETWEEN $3 AND $4");
+        command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = ReadingKinds });
+        command.Parameters.Add(new NpgsqlParameter { Value = fromMicros });
+        command.Parameters.Add(new NpgsqlParameter { Value = toMicros });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) visit(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader[2]);
+    }
+
     public async Task<long> CountEventsAsync(long deviceId, EventKind[] kinds, CancellationToken ct)
     {
         await using var command = _dataSource.CreateCommand("SELECT COUNT(*) FROM events WHERE device_id = $1 AND kind = ANY($2)");

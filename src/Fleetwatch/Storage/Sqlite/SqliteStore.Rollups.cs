@@ -18,7 +18,7 @@ public sealed partial class SqliteStore : IRollupStore
         return Task.FromResult(hours);
     }
 
-    public Task MaterializeAsync(long deviceId, long fromHour, long toHour, CancellationToken ct)
+    public Task<bool> MaterializeAsync(long deviceId, long fromHour, long toHour, CancellationToken ct)
     {
         using var connection = Open();
         var builder = new HourlyRollup.Builder(fromHour, toHour);
@@ -36,7 +36,7 @@ public sealed partial class SqliteStore : IRollupStore
 
         using var write = connection.BeginTransaction(deferred: false);
         // A late write since the snapshot bumped the epoch: what was read may be stale, so store nothing.
-        if (Epoch(connection, write, deviceId) != epoch) return Task.CompletedTask;
+        if (Epoch(connection, write, deviceId) != epoch) return Task.FromResult(false);
         using (var hours = Command(connection, write, "INSERT OR REPLACE INTO rollup_hours (device_id, hour, readings, first_ts, last_ts) VALUES ($d, $h, $n, $f, $l)",
             [("$d", deviceId), ("$h", 0L), ("$n", 0L), ("$f", 0L), ("$l", 0L)]))
         {
@@ -71,7 +71,7 @@ public sealed partial class SqliteStore : IRollupStore
             }
         }
         write.Commit();
-        return Task.CompletedTask;
+        return Task.FromResult(true);
     }
 
     public Task<(IReadOnlyList<RollupHour> Hours, IReadOnlyList<RollupMetric> Metrics)> ReadRollupsAsync(long deviceId, long fromHour, long toHour, int? metricId, CancellationToken ct)

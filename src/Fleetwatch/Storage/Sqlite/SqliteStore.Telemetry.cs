@@ -19,6 +19,16 @@ public sealed partial class SqliteStore : ITelemetryStore
         return Task.FromResult<IReadOnlyList<StoredEvent>>(events);
     }
 
+    public Task ScanReadingsAsync(long deviceId, long fromMicros, long toMicros, ReadingVisitor visit, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, $"SELECT ts, id, payload FROM events WHERE device_id = $d AND kind IN ({ReadingKinds}) AND ts BETWEEN $from AND $to",
+            [("$d", deviceId), ("$from", fromMicros), ("$to", toMicros)]);
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) visit(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader[2]);
+        return Task.CompletedTask;
+    }
+
     public Task<long> CountEventsAsync(long deviceId, EventKind[] kinds, CancellationToken ct)
     {
         using var connection = Open();
