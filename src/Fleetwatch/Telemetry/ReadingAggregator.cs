@@ -137,7 +137,8 @@ public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollup
             while (stop + HourlyRollup.HourMicros <= lastHour && !done.Contains(stop + HourlyRollup.HourMicros) && stop + HourlyRollup.HourMicros - start < MaterializeSpan)
                 stop += HourlyRollup.HourMicros;
             // A late write raced the roll-up and nothing was stored: the raw rows answer this time.
-            if (!await rollups.MaterializeAsync(deviceId, start, stop, ct)) return await RawAsync(deviceId, range, bucket, metric, new AggregateResult("raw"), ct);
+            if ((await rollups.MaterializeAsync([new RollupSpan(deviceId, start, stop)], ct)).Count > 0)
+                return await RawAsync(deviceId, range, bucket, metric, new AggregateResult("raw"), ct);
             start = stop + HourlyRollup.HourMicros;
         }
 

@@ -20,8 +20,10 @@ public sealed class RollupOptions
 public sealed partial class RollupMaintainer(IRollupStore rollups, IOptions<RollupOptions> options, ILogger<RollupMaintainer> logger)
     : BackgroundService, ILocalCommitObserver
 {
-    // At most this much per transaction, as for a query's first build.
+    // At most a month of one device per span, as for a query's first build, and per transaction at most a thousand
+    // device-hours (one sealed hour of a thousand devices, or a month of one device).
     private const long MaxSpan = 31 * 24 * HourlyRollup.HourMicros;
+    private const int MaxSpansPerTransaction = 1000, MaxHoursPerTransaction = 1000;
 
     private readonly object _gate = new();
     private readonly HashSet<(long Device, long Hour)> _pending = [];
@@ -97,37 +99,53 @@ public sealed partial class RollupMaintainer(IRollupStore rollups, IOptions<Roll
     private async Task RollUpAsync(List<(long Device, long Hour)> due, CancellationToken ct)
     {
         due.Sort();
-        // Runs of consecutive hours of one device, each rolled up in one pass over its rows.
+        // Runs of consecutive hours of one device, each rolled up in one pass over its rows …
+        var spans = new List<(RollupSpan Span, int Hours)>();
         for (var i = 0; i < due.Count;)
         {
             var (device, from) = due[i];
             var end = i + 1;
             while (end < due.Count && due[end].Device == device && due[end].Hour == due[end - 1].Hour + HourlyRollup.HourMicros
                    && due[end].Hour - from < MaxSpan) end++;
-            bool stored;
+            spans.Add((new RollupSpan(device, from, due[end - 1].Hour), end - i));
+            i = end;
+        }
+        // … and many devices' runs per transaction: when an hour seals, a whole fleet's hours are due at once.
+        for (var i = 0; i < spans.Count;)
+        {
+            var end = i + 1;
+            var hours = spans[i].Hours;
+            while (end < spans.Count && end - i < MaxSpansPerTransaction && hours + spans[end].Hours <= MaxHoursPerTransaction) hours += spans[end++].Hours;
+            var chunk = spans.GetRange(i, end - i);
+            IReadOnlyList<RollupSpan> raced;
             try
             {
-                stored = await rollups.MaterializeAsync(device, from, due[end - 1].Hour, ct);
+                raced = await rollups.MaterializeAsync([.. chunk.Select(c => c.Span)], ct);
             }
             catch
             {
-                // Not built: they stay due, with everything after them, for the next pass.
+                // Not rolled up: they stay due, with everything after them, for the next pass.
                 lock (_gate)
                 {
-                    _pending.UnionWith(due.Skip(i));
+                    foreach (var (span, _) in spans.Skip(i)) _pending.UnionWith(Pairs(span));
                     _inFlight = 0;
                 }
                 throw;
             }
             lock (_gate)
             {
-                _inFlight -= end - i;
+                _inFlight -= hours;
                 // A late write to the device (into any hour of it) raced the read: these are rolled up on the next pass.
-                if (!stored) _pending.UnionWith(due.Skip(i).Take(end - i));
+                foreach (var span in raced) _pending.UnionWith(Pairs(span));
             }
-            if (stored) Interlocked.Add(ref _built, end - i);
+            Interlocked.Add(ref _built, hours - raced.Sum(s => (s.ToHour - s.FromHour) / HourlyRollup.HourMicros + 1));
             i = end;
         }
+    }
+
+    private static IEnumerable<(long Device, long Hour)> Pairs(RollupSpan span)
+    {
+        for (var hour = span.FromHour; hour <= span.ToHour; hour += HourlyRollup.HourMicros) yield return (span.DeviceId, hour);
     }
 
     private static partial class Log

@@ -29,9 +29,14 @@ public abstract class RollupMaintainerTests(Backend backend)
             .Concat([new { ts = Ts(now), data = new { temperature = 99.0 } }, new { ts = Ts(now), data = new { temperature = 98.0 } }])
             .ToArray();
         Assert.Equal(HttpStatusCode.Accepted, (await server.Client.PostJsonAsync("/telemetry", new { device_external_id = "rolled", events }, tenant.Key)).StatusCode);
+        // A second device with readings in the first and third hours: two more spans (one transaction holds all the
+        // spans due at a pass, so these usually go with the first device's).
+        var otherId = await tenant.AddDeviceAsync(server, "rolled-too");
+        var other = new[] { 0, 2 }.Select(h => new { ts = Ts(firstHour.AddHours(h).AddMinutes(30)), data = new { temperature = 50.0 + h } }).ToArray();
+        Assert.Equal(HttpStatusCode.Accepted, (await server.Client.PostJsonAsync("/telemetry", new { device_external_id = "rolled-too", events = other }, tenant.Key)).StatusCode);
 
-        await WaitAsync(() => maintainer.HoursBuilt >= 3);
-        Assert.Equal(3, maintainer.HoursBuilt);
+        await WaitAsync(() => maintainer.HoursBuilt >= 5);
+        Assert.Equal(5, maintainer.HoursBuilt);
         Assert.Equal(0, maintainer.PendingHours); // the current hour waits until it seals, and is not due yet
         var first = Micros(firstHour);
         var hours = await store.RolledUpHoursAsync(deviceId, first, first + 3 * HourlyRollup.HourMicros, CancellationToken.None);
@@ -40,12 +45,15 @@ public abstract class RollupMaintainerTests(Backend backend)
         Assert.All(rolled, h => Assert.Equal(4, h.Readings));
         var middle = metrics.Single(m => m.Hour == first + HourlyRollup.HourMicros);
         Assert.Equal((10, 13, 46, 4), (middle.Min, middle.Max, middle.Sum, middle.Count));
+        var (otherHours, otherMetrics) = await store.ReadRollupsAsync(otherId, first, first + 2 * HourlyRollup.HourMicros, null, CancellationToken.None);
+        Assert.Equal([first, first + 2 * HourlyRollup.HourMicros], otherHours.Select(h => h.Hour).Order());
+        Assert.Equal([50.0, 52.0], otherMetrics.OrderBy(m => m.Hour).Select(m => m.Max));
 
         // A late reading in the middle hour drops its rollup with the write; the next pass rolls it up again.
         var late = new { device_external_id = "rolled", events = new[] { new { ts = Ts(firstHour.AddHours(1).AddMinutes(55)), data = new { temperature = -5.0 } } } };
         Assert.Equal(HttpStatusCode.Accepted, (await server.Client.PostJsonAsync("/telemetry", late, tenant.Key)).StatusCode);
-        await WaitAsync(() => maintainer.HoursBuilt >= 4);
-        Assert.Equal(4, maintainer.HoursBuilt);
+        await WaitAsync(() => maintainer.HoursBuilt >= 6);
+        Assert.Equal(6, maintainer.HoursBuilt);
         (_, metrics) = await store.ReadRollupsAsync(deviceId, first + HourlyRollup.HourMicros, first + HourlyRollup.HourMicros, null, CancellationToken.None);
         middle = Assert.Single(metrics);
         Assert.Equal((-5, 13, 41, 5), (middle.Min, middle.Max, middle.Sum, middle.Count));

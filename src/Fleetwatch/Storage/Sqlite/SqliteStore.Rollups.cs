@@ -18,29 +18,53 @@ public sealed partial class SqliteStore : IRollupStore
         return Task.FromResult(hours);
     }
 
-    public Task<bool> MaterializeAsync(long deviceId, long fromHour, long toHour, CancellationToken ct)
+    public Task<IReadOnlyList<RollupSpan>> MaterializeAsync(IReadOnlyList<RollupSpan> spans, CancellationToken ct)
     {
         using var connection = Open();
-        var builder = new HourlyRollup.Builder(fromHour, toHour);
-        long epoch;
-        // One read transaction: the epoch and the rows come from the same snapshot.
+        var builders = new HourlyRollup.Builder[spans.Count];
+        var epochs = new long[spans.Count];
+        // One read transaction: the epochs and the rows come from the same snapshot.
         using (var read = connection.BeginTransaction(deferred: true))
+        using (var epoch = Command(connection, read, "SELECT epoch FROM rollup_epochs WHERE device_id = $d", [("$d", 0L)]))
+        using (var rows = Command(connection, read, $"SELECT ts, id, payload FROM events WHERE device_id = $d AND kind IN ({ReadingKinds}) AND ts BETWEEN $from AND $to",
+            [("$d", 0L), ("$from", 0L), ("$to", 0L)]))
         {
-            epoch = Epoch(connection, read, deviceId);
-            using var command = Command(connection, read, $"SELECT ts, id, payload FROM events WHERE device_id = $d AND kind IN ({ReadingKinds}) AND ts BETWEEN $from AND $to",
-                [("$d", deviceId), ("$from", fromHour), ("$to", toHour + HourlyRollup.HourMicros - 1)]);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) builder.Add(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader[2]);
+            for (var i = 0; i < spans.Count; i++)
+            {
+                var span = spans[i];
+                epoch.Parameters["$d"].Value = span.DeviceId;
+                epochs[i] = epoch.ExecuteScalar() as long? ?? 0;
+                rows.Parameters["$d"].Value = span.DeviceId;
+                rows.Parameters["$from"].Value = span.FromHour;
+                rows.Parameters["$to"].Value = span.ToHour + HourlyRollup.HourMicros - 1;
+                var builder = builders[i] = new HourlyRollup.Builder(span.FromHour, span.ToHour);
+                using var reader = rows.ExecuteReader();
+                while (reader.Read()) builder.Add(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader[2]);
+            }
             read.Commit();
         }
 
+        var raced = new List<RollupSpan>();
         using var write = connection.BeginTransaction(deferred: false);
-        // A late write since the snapshot bumped the epoch: what was read may be stale, so store nothing.
-        if (Epoch(connection, write, deviceId) != epoch) return Task.FromResult(false);
-        using (var hours = Command(connection, write, "INSERT OR REPLACE INTO rollup_hours (device_id, hour, readings, first_ts, last_ts) VALUES ($d, $h, $n, $f, $l)",
-            [("$d", deviceId), ("$h", 0L), ("$n", 0L), ("$f", 0L), ("$l", 0L)]))
+        using var check = Command(connection, write, "SELECT epoch FROM rollup_epochs WHERE device_id = $d", [("$d", 0L)]);
+        using var hours = Command(connection, write, "INSERT OR REPLACE INTO rollup_hours (device_id, hour, readings, first_ts, last_ts) VALUES ($d, $h, $n, $f, $l)",
+            [("$d", 0L), ("$h", 0L), ("$n", 0L), ("$f", 0L), ("$l", 0L)]);
+        using var metrics = Command(connection, write, """
+            INSERT OR REPLACE INTO rollup_hour_metrics (device_id, hour, metric_id, count, sum, min, max, first_ts, last_ts, last_id, last_value)
+            VALUES ($d, $h, $m, $n, $s, $min, $max, $f, $l, $li, $lv)
+            """, [("$d", 0L), ("$h", 0L), ("$m", 0), ("$n", 0L), ("$s", 0.0), ("$min", 0.0), ("$max", 0.0), ("$f", 0L), ("$l", 0L), ("$li", 0L), ("$lv", 0.0)]);
+        for (var i = 0; i < spans.Count; i++)
         {
-            foreach (var h in builder.Hours())
+            var device = spans[i].DeviceId;
+            check.Parameters["$d"].Value = device;
+            // A late write since the snapshot bumped the epoch: what was read may be stale, so store nothing of it.
+            if ((check.ExecuteScalar() as long? ?? 0) != epochs[i])
+            {
+                raced.Add(spans[i]);
+                continue;
+            }
+            hours.Parameters["$d"].Value = device;
+            foreach (var h in builders[i].Hours())
             {
                 hours.Parameters["$h"].Value = h.Hour;
                 hours.Parameters["$n"].Value = h.Readings;
@@ -48,15 +72,10 @@ public sealed partial class SqliteStore : IRollupStore
                 hours.Parameters["$l"].Value = (object?)h.LastTs ?? DBNull.Value;
                 hours.ExecuteNonQuery();
             }
-        }
-        using (var metrics = Command(connection, write, """
-            INSERT OR REPLACE INTO rollup_hour_metrics (device_id, hour, metric_id, count, sum, min, max, first_ts, last_ts, last_id, last_value)
-            VALUES ($d, $h, $m, $n, $s, $min, $max, $f, $l, $li, $lv)
-            """, [("$d", deviceId), ("$h", 0L), ("$m", 0), ("$n", 0L), ("$s", 0.0), ("$min", 0.0), ("$max", 0.0), ("$f", 0L), ("$l", 0L), ("$li", 0L), ("$lv", 0.0)]))
-        {
-            foreach (var m in builder.Metrics())
+            var p = metrics.Parameters;
+            p["$d"].Value = device;
+            foreach (var m in builders[i].Metrics())
             {
-                var p = metrics.Parameters;
                 p["$h"].Value = m.Hour;
                 p["$m"].Value = m.MetricId;
                 p["$n"].Value = m.Count;
@@ -71,7 +90,7 @@ public sealed partial class SqliteStore : IRollupStore
             }
         }
         write.Commit();
-        return Task.FromResult(true);
+        return Task.FromResult<IReadOnlyList<RollupSpan>>(raced);
     }
 
     public Task<(IReadOnlyList<RollupHour> Hours, IReadOnlyList<RollupMetric> Metrics)> ReadRollupsAsync(long deviceId, long fromHour, long toHour, int? metricId, CancellationToken ct)
@@ -128,7 +147,4 @@ public sealed partial class SqliteStore : IRollupStore
             command.ExecuteNonQuery();
         }
     }
-
-    private static long Epoch(SqliteConnection connection, SqliteTransaction tx, long deviceId) =>
-        Scalar(connection, tx, "SELECT epoch FROM rollup_epochs WHERE device_id = $d", ("$d", deviceId)) as long? ?? 0;
 }
