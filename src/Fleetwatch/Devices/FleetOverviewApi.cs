@@ -25,11 +25,7 @@ public static class FleetOverviewApi
     public sealed record FleetCounts(int Total, int Online, int Offline, int AtRisk, int NoStatus);
 
     public sealed record FleetDevice(long Id, string DeviceId, string? Name, string[] Tags, bool? Online, int? BatteryLevel, int? Rssi,
-        string? LastStatus, string? LastSeen, string[] AtRisk, double? Uptime, long OpenAlerts)
-    {
-        [System.Text.Json.Serialization.JsonIgnore]
-        public long? LastSeenMicros { get; init; }
-    }
+        string? LastStatus, string? LastSeen, string[] AtRisk, double? Uptime, long OpenAlerts);
 
     public sealed record FleetOverview(FleetCounts Counts, int Matched, int Offset, int Limit, string[] Tags, FleetDevice[] Devices);
 
@@ -56,50 +52,55 @@ public static class FleetOverviewApi
 
         var openAlerts = await rules.CountOpenAlertsByDeviceAsync(project_id, http.RequestAborted);
         var now = Clock.NowMicros();
-        var all = devices.InProject(project_id).Select(device =>
-        {
-            var s = latest.Get(project_id, device.Id);
-            var seen = activity.LastSeen(device.Id);
-            return new FleetDevice(device.Id, device.ExternalId, device.Name, device.Tags, s?.Online, s?.BatteryLevel, s?.Rssi,
-                s is null ? null : Timestamps.Format(s.TsMicros), seen is { } micros ? Timestamps.Format(micros) : null,
-                s is null ? [] : [.. status.Value.AtRiskReasons(s, now) ?? []],
-                fleet.Get(device.Id)?.Uptime, openAlerts.GetValueOrDefault(device.Id)) { LastSeenMicros = seen };
-        }).ToList();
-
-        var counts = new FleetCounts(all.Count, all.Count(d => d.Online == true), all.Count(d => d.Online == false),
-            all.Count(d => d.AtRisk.Length > 0), all.Count(d => d.Online is null));
-        IEnumerable<FleetDevice> matched = all;
+        var options = status.Value;
+        // Raw values for every device (counts, filters and sorting need them); text only for the page sent.
+        var all = devices.InProject(project_id).Select(d => latest.Get(project_id, d.Id) is { } s ? new Row(d, s, options.IsAtRisk(s, now)) : new Row(d, null, false)).ToList();
+        var counts = new FleetCounts(all.Count, all.Count(r => r.Status?.Online == true), all.Count(r => r.Status?.Online == false),
+            all.Count(r => r.AtRisk), all.Count(r => r.Status is null));
+        IEnumerable<Row> matched = all;
         if (!string.IsNullOrEmpty(query.Search))
-            matched = matched.Where(d => d.DeviceId.Contains(query.Search, StringComparison.OrdinalIgnoreCase) || (d.Name?.Contains(query.Search, StringComparison.OrdinalIgnoreCase) ?? false));
+            matched = matched.Where(r => r.Device.ExternalId.Contains(query.Search, StringComparison.OrdinalIgnoreCase)
+                || (r.Device.Name?.Contains(query.Search, StringComparison.OrdinalIgnoreCase) ?? false));
         matched = state switch
         {
-            "online" => matched.Where(d => d.Online == true),
-            "offline" => matched.Where(d => d.Online == false),
-            "at-risk" => matched.Where(d => d.AtRisk.Length > 0),
-            "no-status" => matched.Where(d => d.Online is null),
+            "online" => matched.Where(r => r.Status?.Online == true),
+            "offline" => matched.Where(r => r.Status?.Online == false),
+            "at-risk" => matched.Where(r => r.AtRisk),
+            "no-status" => matched.Where(r => r.Status is null),
             _ => matched,
         };
-        if (!string.IsNullOrEmpty(query.Tag)) matched = matched.Where(d => d.Tags.Contains(query.Tag, StringComparer.Ordinal));
-        var list = Sorted(matched, sort, query.Order == "desc").ToList();
-        var tags = all.SelectMany(d => d.Tags).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        return TypedResults.Ok(new FleetOverview(counts, list.Count, offset, limit, tags, [.. list.Skip(offset).Take(limit)]));
+        if (!string.IsNullOrEmpty(query.Tag)) matched = matched.Where(r => r.Device.HasTag(query.Tag));
+        var list = sort switch
+        {
+            "state" => Sorted(matched, r => r.Status?.Online, query.Order == "desc"),
+            "battery_level" => Sorted(matched, r => r.Status?.BatteryLevel, query.Order == "desc"),
+            "rssi" => Sorted(matched, r => r.Status?.Rssi, query.Order == "desc"),
+            "last_seen" => Sorted(matched, r => activity.LastSeen(r.Device.Id), query.Order == "desc"),
+            "uptime" => Sorted(matched, r => fleet.Get(r.Device.Id)?.Uptime, query.Order == "desc"),
+            "open_alerts" => Sorted(matched, r => (long?)openAlerts.GetValueOrDefault(r.Device.Id), query.Order == "desc"),
+            // The registry lists a project's devices by external id already.
+            _ => query.Order == "desc" ? matched.Reverse().ToList() : matched.ToList(),
+        };
+        var tags = all.SelectMany(r => r.Device.Tags).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var page = list.Skip(offset).Take(limit).Select(r =>
+        {
+            var seen = activity.LastSeen(r.Device.Id);
+            return new FleetDevice(r.Device.Id, r.Device.ExternalId, r.Device.Name, r.Device.Tags, r.Status?.Online, r.Status?.BatteryLevel, r.Status?.Rssi,
+                r.Status is { } s ? Timestamps.Format(s.TsMicros) : null, seen is { } micros ? Timestamps.Format(micros) : null,
+                r.Status is { } latestStatus ? [.. options.AtRiskReasons(latestStatus, now) ?? []] : [],
+                fleet.Get(r.Device.Id)?.Uptime, openAlerts.GetValueOrDefault(r.Device.Id));
+        }).ToArray();
+        return TypedResults.Ok(new FleetOverview(counts, list.Count, offset, limit, tags, page));
     }
 
-    /// <summary>By the column asked for; devices without a value (no status, no heartbeat) go last either way, ties by device id.</summary>
-    private static IEnumerable<FleetDevice> Sorted(IEnumerable<FleetDevice> devices, string sort, bool descending)
+    private readonly record struct Row(DeviceRecord Device, LatestStatus? Status, bool AtRisk);
+
+    /// <summary>By the key asked for; devices without a value (no status, no heartbeat) go last either way, ties by device id.</summary>
+    private static List<Row> Sorted<TKey>(IEnumerable<Row> rows, Func<Row, TKey?> key, bool descending) where TKey : struct, IComparable<TKey>
     {
-        IComparable? Key(FleetDevice d) => sort switch
-        {
-            "state" => d.Online,
-            "battery_level" => d.BatteryLevel,
-            "rssi" => d.Rssi,
-            "last_seen" => d.LastSeenMicros,
-            "uptime" => d.Uptime,
-            "open_alerts" => d.OpenAlerts,
-            _ => d.DeviceId,
-        };
-        var withValue = devices.Where(d => Key(d) is not null);
-        var ordered = descending ? withValue.OrderByDescending(Key) : withValue.OrderBy(Key);
-        return ordered.ThenBy(d => d.DeviceId, StringComparer.Ordinal).Concat(devices.Where(d => Key(d) is null).OrderBy(d => d.DeviceId, StringComparer.Ordinal));
+        var keyed = rows.Select(r => (Row: r, Key: key(r))).ToList();
+        var withValue = keyed.Where(k => k.Key.HasValue);
+        var ordered = descending ? withValue.OrderByDescending(k => k.Key!.Value) : withValue.OrderBy(k => k.Key!.Value);
+        return [.. ordered.ThenBy(k => k.Row.Device.ExternalId, StringComparer.Ordinal).Concat(keyed.Where(k => !k.Key.HasValue)).Select(k => k.Row)];
     }
 }

@@ -92,7 +92,7 @@ public sealed class FleetMetrics : ICommitObserver
             foreach (var s in statuses)
             {
                 if (s.Online) online++;
-                if (options.AtRiskReasons(s, now) is not null) atRisk++;
+                if (options.IsAtRisk(s, now)) atRisk++;
                 battery += s.BatteryLevel;
             }
             _devices.WithLabels(project).Set(statuses.Count);

@@ -85,7 +85,7 @@ public static class StatusApi
         {
             devices[i] = statuses[i].AsSummary;
             if (statuses[i].Online) online++;
-            if (options.Value.AtRiskReasons(statuses[i], now) is not null) atRisk++;
+            if (options.Value.IsAtRisk(statuses[i], now)) atRisk++;
         }
         return TypedResults.Ok(new SummaryResponse(devices.Length, online, devices.Length - online, atRisk, devices));
     }

@@ -11,6 +11,12 @@ public sealed class StatusOptions
     /// <summary>Optional: a device whose latest RSSI is below this (e.g. −80 dBm) is at risk too. Off by default, as in the contract.</summary>
     public int? AtRiskRssiBelow { get; set; }
 
+    /// <summary>Whether <see cref="AtRiskReasons"/> has any reason, without building them (summaries count many devices).</summary>
+    public bool IsAtRisk(LatestStatus status, long nowMicros) =>
+        status.BatteryLevel < AtRiskBatteryBelow
+        || (AtRiskRssiBelow is { } rssi && status.Rssi < rssi)
+        || status.TsMicros < nowMicros - AtRiskSilentMinutes * 60_000_000L;
+
     /// <summary>Why a device is at risk now, or null when it is not: the one definition the at-risk list, the summary and the metrics share.</summary>
     public List<string>? AtRiskReasons(LatestStatus status, long nowMicros)
     {
