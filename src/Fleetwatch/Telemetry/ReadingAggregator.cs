@@ -10,24 +10,6 @@ public sealed class AggregateCell
     public long? LastTs { get; private set; }
     public Dictionary<string, MetricStats> Metrics { get; } = new(StringComparer.Ordinal);
 
-    public void Add(StoredEvent e, string? metric)
-    {
-        var counted = false;
-        foreach (var field in e.Fields)
-        {
-            if (metric is not null && field.Name != metric) continue;
-            double value;
-            if (field.Value.Tag == ValueTag.Int) value = field.Value.Int;
-            else if (field.Value.Tag == ValueTag.Double) value = field.Value.Double;
-            else continue;
-            if (!Metrics.TryGetValue(field.Name, out var stats)) Metrics[field.Name] = stats = new MetricStats();
-            stats.Add(value, e.TsMicros, e.Id);
-            counted = true;
-        }
-        if (!counted && metric is not null) return;
-        Count(1, e.TsMicros, e.TsMicros);
-    }
-
     /// <summary>
     /// Folds in one raw reading straight from its stored payload, with no event object or decoded fields. A metric
     /// this node has no name for yet is kept under <c>metric#id</c> until <see cref="NameMetrics"/>. With
