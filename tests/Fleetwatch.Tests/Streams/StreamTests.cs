@@ -174,7 +174,7 @@ public sealed class PostgresStreamTests(PostgresServerFixture fixture) : StreamT
         await using (var admin = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString))
         {
             await admin.OpenAsync();
-            await using var kill = new Npgsql.NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()", admin);
+            await using var kill = new Npgsql.NpgsqlCommand($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = '{Fleetwatch.Storage.Postgres.PostgresEventFeed.ApplicationName}'", admin);
             await kill.ExecuteNonQueryAsync();
         }
         await Task.Delay(2500);

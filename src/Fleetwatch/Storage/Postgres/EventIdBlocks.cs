@@ -16,6 +16,14 @@ public sealed class EventIdBlocks
 
     private long _next;
     private long _end;
+    // Every block this node was handed since start (read by the event feed, to skip its own rows when catching up).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, byte> _own = new();
+
+    /// <summary>The start of the block holding <paramref name="id"/> (the sequence starts at 1 and steps by <see cref="BlockSize"/>).</summary>
+    public static long BlockOf(long id) => id - (id - 1) % BlockSize;
+
+    /// <summary>Whether this node wrote (or may write) <paramref name="id"/>.</summary>
+    public bool IsOwn(long id) => _own.ContainsKey(BlockOf(id));
     // Blocks fetched together for a large batch, used in order before asking the sequence again.
     private readonly List<long> _pending = [];
 
@@ -36,6 +44,7 @@ public sealed class EventIdBlocks
                 var starts = new List<long>();
                 while (await reader.ReadAsync(ct)) starts.Add(reader.GetInt64(0));
                 await reader.DisposeAsync();
+                foreach (var blockStart in starts) _own[blockStart] = 0;
                 // Use the first block now; the loop asks again if more are needed (the others are skipped, harmlessly).
                 _next = starts[0];
                 _end = starts[0] + BlockSize;

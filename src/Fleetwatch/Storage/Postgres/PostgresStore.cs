@@ -25,6 +25,9 @@ public sealed partial class PostgresStore : IDatabase, IApiKeyStore, IDeviceStor
 
     public NpgsqlDataSource DataSource => _dataSource;
 
+    /// <summary>Whether this node wrote the event with this id (its ids come from blocks of its own).</summary>
+    public bool WroteEvent(long id) => _idBlocks.IsOwn(id);
+
     public async Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
 
     public async Task<bool> PingAsync(CancellationToken ct)
