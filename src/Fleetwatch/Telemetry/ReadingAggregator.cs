@@ -21,7 +21,7 @@ public sealed class AggregateCell
         PayloadCodec.ForEachNumber(payload, ref state, static (ref (AggregateCell Cell, long Ts, long Id, int? Only, MetricDictionary Names, bool Counted) s, int metric, double value) =>
         {
             if (s.Only is { } only && metric != only) return;
-            var name = s.Names.TryGetName(metric, out var known) ? known : UnnamedPrefix + metric.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var name = NameOf(metric, s.Names);
             if (!s.Cell.Metrics.TryGetValue(name, out var stats)) s.Cell.Metrics[name] = stats = new MetricStats();
             stats.Add(value, s.Ts, s.Id);
             s.Counted = true;
@@ -31,6 +31,10 @@ public sealed class AggregateCell
     }
 
     private const string UnnamedPrefix = "metric#";
+
+    /// <summary>A metric's name, or <c>metric#id</c> while this node does not know it yet.</summary>
+    public static string NameOf(int metricId, MetricDictionary names) =>
+        names.TryGetName(metricId, out var name) ? name : UnnamedPrefix + metricId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public bool HasUnnamedMetrics => Metrics.Keys.Any(k => k.StartsWith(UnnamedPrefix, StringComparison.Ordinal));
 
@@ -125,18 +129,13 @@ public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollup
         }
 
         var result = new AggregateResult("rollup");
-        int? metricId = null;
-        if (metric is not null)
-        {
-            if (!metrics.TryGetId(metric, out var id)) await database.LoadMetricsAsync(metrics, ct);
-            metricId = metrics.TryGetId(metric, out id) ? id : -1;
-        }
+        var metricId = await MetricIdAsync(metric, ct);
         var (hours, rows) = await rollups.ReadRollupsAsync(deviceId, firstHour, lastHour, metricId, ct);
         if (rows.Any(r => !metrics.TryGetName(r.MetricId, out _))) await database.LoadMetricsAsync(metrics, ct);
         var byHour = rows.ToLookup(r => r.Hour);
         foreach (var hour in hours)
         {
-            var named = byHour[hour.Hour].Select(r => (metrics.TryGetName(r.MetricId, out var name) ? name : $"metric#{r.MetricId}", r)).ToList();
+            var named = byHour[hour.Hour].Select(r => (AggregateCell.NameOf(r.MetricId, metrics), r)).ToList();
             result.Total.Add(hour, named, metric is not null);
             var start = AggregateResult.BucketStart(hour.Hour, width);
             if (!result.ByBucket.TryGetValue(start, out var cell)) result.ByBucket[start] = cell = new AggregateCell();
@@ -151,12 +150,7 @@ public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollup
 
     private async Task<AggregateResult> RawAsync(long deviceId, TimeRange range, long? bucket, string? metric, AggregateResult result, CancellationToken ct)
     {
-        int? metricId = null;
-        if (metric is not null)
-        {
-            if (!metrics.TryGetId(metric, out _)) await database.LoadMetricsAsync(metrics, ct);
-            metricId = metrics.TryGetId(metric, out var id) ? id : -1;
-        }
+        var metricId = await MetricIdAsync(metric, ct);
         await store.ScanReadingsAsync(deviceId, range.FromMicros, range.ToMicros, (ts, id, payload) =>
         {
             result.Total.Add(ts, id, payload, metricId, metrics);
@@ -174,6 +168,14 @@ public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollup
         }
         RemoveEmpty(result);
         return result;
+    }
+
+    /// <summary>The id of the metric asked for (-1 when no node ever wrote it), or null for all metrics.</summary>
+    private async Task<int?> MetricIdAsync(string? metric, CancellationToken ct)
+    {
+        if (metric is null) return null;
+        if (!metrics.TryGetId(metric, out _)) await database.LoadMetricsAsync(metrics, ct); // another node may have named it
+        return metrics.TryGetId(metric, out var id) ? id : -1;
     }
 
     /// <summary>A bucket with no reading (or none with the metric asked for) holds nothing to show.</summary>

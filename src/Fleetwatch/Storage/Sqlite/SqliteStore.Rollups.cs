@@ -6,6 +6,9 @@ namespace Fleetwatch.Storage.Sqlite;
 public sealed partial class SqliteStore : IRollupStore
 {
     private static readonly string ReadingKinds = string.Join(',', EventQuery.Readings.Select(k => (int)k));
+    // A device's readings in a time range, in index order: for roll-ups and raw aggregates.
+    private static readonly string ReadingRowsSql = $"SELECT ts, id, payload FROM events WHERE device_id = $d AND kind IN ({ReadingKinds}) AND ts BETWEEN $from AND $to";
+    private const string EpochSql = "SELECT epoch FROM rollup_epochs WHERE device_id = $d";
 
     public Task<HashSet<long>> RolledUpHoursAsync(long deviceId, long fromHour, long toHour, CancellationToken ct)
     {
@@ -25,9 +28,8 @@ public sealed partial class SqliteStore : IRollupStore
         var epochs = new long[spans.Count];
         // One read transaction: the epochs and the rows come from the same snapshot.
         using (var read = connection.BeginTransaction(deferred: true))
-        using (var epoch = Command(connection, read, "SELECT epoch FROM rollup_epochs WHERE device_id = $d", [("$d", 0L)]))
-        using (var rows = Command(connection, read, $"SELECT ts, id, payload FROM events WHERE device_id = $d AND kind IN ({ReadingKinds}) AND ts BETWEEN $from AND $to",
-            [("$d", 0L), ("$from", 0L), ("$to", 0L)]))
+        using (var epoch = Command(connection, read, EpochSql, [("$d", 0L)]))
+        using (var rows = Command(connection, read, ReadingRowsSql, [("$d", 0L), ("$from", 0L), ("$to", 0L)]))
         {
             for (var i = 0; i < spans.Count; i++)
             {
@@ -46,7 +48,7 @@ public sealed partial class SqliteStore : IRollupStore
 
         var raced = new List<RollupSpan>();
         using var write = connection.BeginTransaction(deferred: false);
-        using var check = Command(connection, write, "SELECT epoch FROM rollup_epochs WHERE device_id = $d", [("$d", 0L)]);
+        using var check = Command(connection, write, EpochSql, [("$d", 0L)]);
         using var hours = Command(connection, write, "INSERT OR REPLACE INTO rollup_hours (device_id, hour, readings, first_ts, last_ts) VALUES ($d, $h, $n, $f, $l)",
             [("$d", 0L), ("$h", 0L), ("$n", 0L), ("$f", 0L), ("$l", 0L)]);
         using var metrics = Command(connection, write, """
@@ -132,7 +134,7 @@ public sealed partial class SqliteStore : IRollupStore
         {
             if (device == previous) continue;
             previous = device;
-            Run(w.BumpRollupEpoch, tx, device);
+            Run(w.BumpRollupEpoch, tx, device, hour: null);
         }
         foreach (var (device, hour) in late)
         {
@@ -140,10 +142,11 @@ public sealed partial class SqliteStore : IRollupStore
             Run(w.DeleteRollupHourMetrics, tx, device, hour);
         }
 
-        static void Run(SqliteCommand command, SqliteTransaction tx, params long[] values)
+        static void Run(SqliteCommand command, SqliteTransaction tx, long device, long? hour)
         {
             command.Transaction = tx;
-            for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i];
+            command.Parameters[0].Value = device;
+            if (hour is { } h) command.Parameters[1].Value = h;
             command.ExecuteNonQuery();
         }
     }

@@ -22,8 +22,7 @@ public sealed partial class SqliteStore : ITelemetryStore
     public Task ScanReadingsAsync(long deviceId, long fromMicros, long toMicros, ReadingVisitor visit, CancellationToken ct)
     {
         using var connection = Open();
-        using var command = Command(connection, null, $"SELECT ts, id, payload FROM events WHERE device_id = $d AND kind IN ({ReadingKinds}) AND ts BETWEEN $from AND $to",
-            [("$d", deviceId), ("$from", fromMicros), ("$to", toMicros)]);
+        using var command = Command(connection, null, ReadingRowsSql, [("$d", deviceId), ("$from", fromMicros), ("$to", toMicros)]);
         using var reader = command.ExecuteReader();
         while (reader.Read()) visit(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader[2]);
         return Task.CompletedTask;
