@@ -83,7 +83,7 @@ public static class AggregateBench
     private static async Task<double> PendingRollupsAsync(HttpClient client)
     {
         var metrics = await client.GetStringAsync("metrics");
-        var line = metrics.Split('\n').Single(l => l.StartsWith("fleetwatch_rollup_pending_hours ", StringComparison.Ordinal));
+        var line = metrics.Split('\n').Single(l => l.StartsWith("fleetwatch_rollup_backlog ", StringComparison.Ordinal));
         return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
     }
 }

@@ -26,7 +26,7 @@ public static class WebhookBench
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
-        (await client.PostAsJsonAsync($"projects/{project}/devices", new { external_id = "hooked" })).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync($"projects/{project}/devices", new { external_id = "hooked", name = "hooked" })).EnsureSuccessStatusCode();
         (await client.PostAsJsonAsync($"projects/{project}/webhooks", new { url = $"http://127.0.0.1:{port}/hook", secret = "bench" })).EnsureSuccessStatusCode();
         (await client.PostAsJsonAsync($"projects/{project}/rules", new { name = "hot", metric = "temperature", threshold = 50, cooldown_seconds = 0 })).EnsureSuccessStatusCode();
 

@@ -49,6 +49,14 @@ public sealed class DeviceRegistry : ICommitObserver
     /// <summary>The device if it belongs to <paramref name="projectId"/>; another project's device is as good as missing.</summary>
     public DeviceRecord? Get(long projectId, long deviceId) => Get(deviceId) is { } device && device.ProjectId == projectId ? device : null;
 
+    /// <summary>How many devices each project has; one pass over the registry (a scrape's worth of work).</summary>
+    public Dictionary<long, int> CountPerProject()
+    {
+        var counts = new Dictionary<long, int>();
+        foreach (var device in _byId.Values) counts[device.ProjectId] = counts.GetValueOrDefault(device.ProjectId) + 1;
+        return counts;
+    }
+
     public IEnumerable<DeviceRecord> InProject(long projectId) =>
         _byId.Values.Where(d => d.ProjectId == projectId).OrderBy(d => d.ExternalId, StringComparer.Ordinal);
 

@@ -10,7 +10,7 @@ public sealed record DeviceResponse(long Id, long ProjectId, string ExternalId, 
 }
 
 /// <summary>Request bodies, for the API document.</summary>
-public sealed record DeviceBody(string ExternalId, string? Name, string[]? Tags);
+public sealed record DeviceBody(string ExternalId, string Name, string[]? Tags);
 
 public sealed record TagsBody(string[] Tags);
 

@@ -49,11 +49,12 @@ public static class DevicesApi
             var body = document!.RootElement;
             var externalId = JsonRequest.Text(body, "external_id", MaxExternalIdLength, required: true, ref errors);
             if (externalId is not null && externalId.Any(char.IsControl)) ValidationErrors.Add(ref errors, "external_id", "must not contain control characters");
-            var name = JsonRequest.Text(body, "name", MaxNameLength, required: false, ref errors);
+            // Required, as in the original (CONTRACTS.md §3); devices that appear through the other APIs are named after their id.
+            var name = JsonRequest.Text(body, "name", MaxNameLength, required: true, ref errors);
             var tags = JsonRequest.TextArray(body, "tags", DeviceTags.MaxTags, DeviceTags.MaxLength, required: false, ref errors) ?? [];
             if (errors is not null) return Problems.Validation(errors);
 
-            var device = await store.CreateDeviceAsync(project_id, externalId!, name ?? externalId!, DeviceTags.Normalize(tags), http.RequestAborted);
+            var device = await store.CreateDeviceAsync(project_id, externalId!, name!, DeviceTags.Normalize(tags), http.RequestAborted);
             if (device is null) return Problems.BadRequest("external_id must be unique within the project");
             devices.Add(device);
             await changes.PublishAsync(ChangeBus.DeviceTopic, device.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), http.RequestAborted);

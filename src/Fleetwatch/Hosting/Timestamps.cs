@@ -4,26 +4,27 @@ using Fleetwatch.Storage;
 namespace Fleetwatch.Hosting;
 
 /// <summary>
-/// RFC 3339 timestamps. A timestamp without an offset is rejected rather than read as local time
-/// (CONTRACTS.md, "Rules for every API"). Fractions of any length are accepted (Go clients send nine
-/// digits, more than DateTimeOffset parses) and kept to the microsecond.
+/// RFC 3339 / ISO 8601 date-times. One without an offset is read as UTC, never as the server's local time
+/// (CONTRACTS.md, "Rules for every API"): the old services' Python clients send
+/// <c>datetime.utcnow().isoformat()</c>. Fractions of any length are accepted (Go clients send nine digits,
+/// more than DateTimeOffset parses) and kept to the microsecond.
 /// </summary>
 public static class Timestamps
 {
-    public const string FormatHint = "an RFC 3339 timestamp with an offset, such as 2024-06-14T10:00:00Z";
+    public const string FormatHint = "an ISO 8601 date-time such as 2024-06-14T10:00:00Z (UTC when it has no offset)";
 
     public static bool TryParse(ReadOnlySpan<char> s, out long micros)
     {
         micros = 0;
-        // yyyy-MM-ddTHH:mm:ss is 19 characters; then an optional fraction and a mandatory offset.
-        if (s.Length < 20 || s[4] != '-' || s[7] != '-' || (s[10] is not ('T' or 't' or ' ')) || s[13] != ':' || s[16] != ':')
+        // yyyy-MM-ddTHH:mm:ss is 19 characters; then an optional fraction and an optional offset.
+        if (s.Length < 19 || s[4] != '-' || s[7] != '-' || (s[10] is not ('T' or 't' or ' ')) || s[13] != ':' || s[16] != ':')
             return false;
         if (!TryDigits(s[..4], out var year) || !TryDigits(s.Slice(5, 2), out var month) || !TryDigits(s.Slice(8, 2), out var day)
             || !TryDigits(s.Slice(11, 2), out var hour) || !TryDigits(s.Slice(14, 2), out var minute) || !TryDigits(s.Slice(17, 2), out var second))
             return false;
         var pos = 19;
         long fractionMicros = 0;
-        if (s[pos] == '.')
+        if (pos < s.Length && s[pos] == '.')
         {
             pos++;
             var start = pos;
@@ -36,9 +37,12 @@ public static class Timestamps
             }
             if (pos == start) return false;
         }
-        if (pos >= s.Length) return false;
         int offsetMinutes;
-        if (s[pos] is 'Z' or 'z')
+        if (pos == s.Length)
+        {
+            offsetMinutes = 0;
+        }
+        else if (s[pos] is 'Z' or 'z')
         {
             offsetMinutes = 0;
             pos++;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Fleetwatch.Auth;
+using Fleetwatch.Devices;
 using Fleetwatch.Ingest;
 using Fleetwatch.Status;
 using Fleetwatch.Storage;
@@ -16,15 +18,16 @@ namespace Fleetwatch.Metrics;
 public sealed class FleetMetrics : ICommitObserver
 {
     private readonly IServiceProvider _services;
-    private readonly Counter _heartbeats, _events, _batches, _failedCommits, _rejected;
-    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _queueDepth, _subscribers, _openAlerts, _deliveries, _rollupsPending, _rollupsBuilt;
+    private readonly Counter _heartbeats, _events, _batches, _failedCommits, _rejected, _rollupsBuilt;
+    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _queueDepth, _subscribers, _openAlerts, _deliveries, _rollupBacklog;
     private readonly Histogram _commitSeconds;
 
     public FleetMetrics(IServiceProvider services)
     {
         _services = services;
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
-        _heartbeats = factory.CreateCounter("heartbeat_count_total", "Heartbeats committed, per project.", "project");
+        // As in the device-status service, a status is its device's heartbeat too (CONTRACTS.md §1).
+        _heartbeats = factory.CreateCounter("heartbeat_count_total", "Heartbeats and statuses committed, per project.", "project");
         _events = factory.CreateCounter("fleetwatch_ingest_events_total", "Events committed, by kind.", "kind");
         _batches = factory.CreateCounter("fleetwatch_ingest_batches_total", "Transactions the writer committed (each holds many requests).");
         _failedCommits = factory.CreateCounter("fleetwatch_ingest_failed_commits_total", "Transactions the database refused; their requests got 503.");
@@ -35,14 +38,15 @@ public sealed class FleetMetrics : ICommitObserver
         _offline = factory.CreateGauge("offline_devices", "Devices whose latest status says offline, per project.", "project");
         _atRisk = factory.CreateGauge("at_risk_devices", "Devices at risk (low battery, optionally weak signal, or silent), per project.", "project");
         _averageBattery = factory.CreateGauge("average_battery", "Mean battery level of the latest statuses, per project.", "project");
-        _devices = factory.CreateGauge("fleetwatch_devices", "Devices with a status, per project.", "project");
+        _devices = factory.CreateGauge("fleetwatch_devices", "Devices registered, per project (with a status or not).", "project");
         _queueDepth = factory.CreateGauge("fleetwatch_ingest_queue_depth", "Requests waiting for the writer.");
         _subscribers = factory.CreateGauge("fleetwatch_stream_subscribers", "Live stream subscribers (WebSocket and SSE).");
         _openAlerts = factory.CreateGauge("fleetwatch_open_alerts", "Alerts still open, per project.", "project");
         // A gauge of counts kept by the dispatcher (it has no registry of its own); only ever grows, like a counter.
         _deliveries = factory.CreateGauge("fleetwatch_webhook_deliveries", "Webhook delivery attempts by this node since start, by outcome.", "outcome");
-        _rollupsPending = factory.CreateGauge("fleetwatch_rollup_pending_hours", "Device-hours this node wrote readings into, sealed and not rolled up yet: the background roll-up backlog.");
-        _rollupsBuilt = factory.CreateGauge("fleetwatch_rollup_hours_built", "Device-hours this node rolled up in the background since start; only ever grows.");
+        // No unit in these names: a device-hour is a count of rollups, not a duration (promtool's lint reads "_hours" as one).
+        _rollupBacklog = factory.CreateGauge("fleetwatch_rollup_backlog", "Device-hours this node wrote readings into, sealed and not rolled up yet: the background roll-up backlog.");
+        _rollupsBuilt = factory.CreateCounter("fleetwatch_rollups_built_total", "Device-hour rollups this node built in the background since start.");
         Registry.AddBeforeCollectCallback(UpdateGauges);
     }
 
@@ -57,7 +61,7 @@ public sealed class FleetMetrics : ICommitObserver
         {
             var kind = batch.Events[i].Kind;
             perKind[(int)kind]++;
-            if (kind != EventKind.Heartbeat) continue;
+            if (kind is not (EventKind.Heartbeat or EventKind.Status)) continue;
             heartbeats ??= [];
             heartbeats[batch.Drafts[i].ProjectId] = heartbeats.GetValueOrDefault(batch.Drafts[i].ProjectId) + 1;
         }
@@ -82,8 +86,12 @@ public sealed class FleetMetrics : ICommitObserver
     {
         var latest = _services.GetRequiredService<LatestStatusCache>();
         var options = _services.GetRequiredService<IOptions<StatusOptions>>().Value;
+        var registered = _services.GetRequiredService<DeviceRegistry>().CountPerProject();
+        // The seed's four metrics are there from start-up for the default project, before any traffic.
+        registered.TryAdd(_services.GetRequiredService<Tenancy>().DefaultProjectId, 0);
+        foreach (var projectId in latest.Projects) registered.TryAdd(projectId, 0);
         var now = Clock.NowMicros();
-        foreach (var projectId in latest.Projects)
+        foreach (var (projectId, deviceCount) in registered)
         {
             var statuses = latest.Snapshot(projectId);
             var project = Project(projectId);
@@ -95,11 +103,12 @@ public sealed class FleetMetrics : ICommitObserver
                 if (options.IsAtRisk(s, now)) atRisk++;
                 battery += s.BatteryLevel;
             }
-            _devices.WithLabels(project).Set(statuses.Count);
+            _devices.WithLabels(project).Set(deviceCount);
             _online.WithLabels(project).Set(online);
             _offline.WithLabels(project).Set(statuses.Count - online);
             _atRisk.WithLabels(project).Set(atRisk);
             _averageBattery.WithLabels(project).Set(statuses.Count == 0 ? 0 : (double)battery / statuses.Count);
+            _heartbeats.WithLabels(project);
         }
         _queueDepth.Set(_services.GetRequiredService<IngestWriter>().QueueDepth);
         foreach (var (outcome, count) in _services.GetRequiredService<Webhooks.WebhookDispatcher>().Outcomes) _deliveries.WithLabels(outcome).Set(count);
@@ -114,8 +123,8 @@ public sealed class FleetMetrics : ICommitObserver
         }
         _subscribers.Set(_services.GetRequiredService<StreamHub>().Count);
         var rollups = _services.GetRequiredService<Telemetry.RollupMaintainer>();
-        _rollupsPending.Set(rollups.PendingHours);
-        _rollupsBuilt.Set(rollups.HoursBuilt);
+        _rollupBacklog.Set(rollups.PendingHours);
+        _rollupsBuilt.IncTo(rollups.HoursBuilt);
     }
 
     private static string Project(long projectId) => projectId.ToString(CultureInfo.InvariantCulture);

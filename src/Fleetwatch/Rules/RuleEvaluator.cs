@@ -164,7 +164,9 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
             json.WriteString("name", rule.Name);
             json.WriteString("metric", rule.Metric);
             json.WriteString("operator", rule.Operator);
-            json.WriteNumber("threshold", rule.Threshold);
+            // Floats as Python writes them (30.0, not 30): webhook receivers compare the original's bytes.
+            json.WritePropertyName("threshold");
+            json.WriteRawValue(Webhooks.PythonJson.Float(rule.Threshold));
             json.WriteNumber("window_n", rule.WindowN);
             json.WriteNumber("required_k", rule.RequiredK);
             json.WriteNumber("cooldown_seconds", rule.CooldownSeconds);
@@ -176,8 +178,10 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
             json.WriteNumber("device_id", deviceId);
             json.WriteNumber("match_count", matches);
             json.WriteNumber("considered", considered);
-            if (latest.Get(rule.Metric) is { } value && Number(value) is { } number) json.WriteNumber("latest_value", number);
-            else json.WriteNull("latest_value");
+            json.WritePropertyName("latest_value");
+            if (latest.Get(rule.Metric) is { Tag: ValueTag.Int } integer) json.WriteNumberValue(integer.Int);
+            else if (latest.Get(rule.Metric) is { Tag: ValueTag.Double } real) json.WriteRawValue(Webhooks.PythonJson.Float(real.Double));
+            else json.WriteNullValue();
             json.WriteString("latest_ts", Hosting.Timestamps.Format(latest.TsMicros));
             json.WriteEndObject();
             json.WriteEndObject();

@@ -60,7 +60,8 @@ public static class RulesApi
     {
         if (!http.GetCaller().CanSee(projectId)) return TypedResults.Ok(Array.Empty<RuleResponse>());
         var rules = await store.ListRulesAsync(projectId, http.RequestAborted);
-        return TypedResults.Ok(rules.Where(r => !enabledOnly || r.Enabled).Select(RuleResponse.From).ToArray());
+        // Newest id first, as the original lists them.
+        return TypedResults.Ok(rules.Where(r => !enabledOnly || r.Enabled).OrderByDescending(r => r.Id).Select(RuleResponse.From).ToArray());
     }
 
     private static async Task<IResult> UpdateAsync(long rule_id, HttpContext http, IRuleStore store, ChangeBus changes)
@@ -136,6 +137,9 @@ public static class RulesApi
             if (scopeText is not null && !Enum.TryParse(scopeText, ignoreCase: true, out scope)) ValidationErrors.Add(ref errors, "scope", "must be ALL, TAG or EXPLICIT");
             var tag = body.TryGetProperty("tag", out _) ? JsonRequest.Text(body, "tag", DeviceTags.MaxLength, required: false, ref errors) : current.Tag;
             if (scope == RuleScope.Tag && tag is null && errors?.ContainsKey("tag") != true) ValidationErrors.Add(ref errors, "tag", "is required when scope is TAG");
+            // A tag the rule would ignore is a mistake the client should hear about (CONTRACTS.md §3).
+            if (scope != RuleScope.Tag && body.TryGetProperty("tag", out var given) && given.ValueKind != JsonValueKind.Null)
+                ValidationErrors.Add(ref errors, "tag", $"must not be given when scope is {Rule.ScopeName(scope)}; only TAG rules have a tag");
             var severity = JsonRequest.Text(body, "severity", 16, required: false, ref errors) ?? current.Severity;
             if (!Rule.Severities.Contains(severity)) ValidationErrors.Add(ref errors, "severity", "must be critical, major, minor, warning or info");
             var autoResolve = JsonRequest.Boolean(body, "auto_resolve", ref errors) ?? current.AutoResolve;

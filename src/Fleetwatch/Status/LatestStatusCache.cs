@@ -34,7 +34,6 @@ public sealed class LatestStatusCache : ICommitObserver
     public LatestStatus? Get(long projectId, long deviceId) =>
         _projects.TryGetValue(projectId, out var project) ? project.Get(deviceId) : null;
 
-    /// <summary>The project's devices ordered by external id; the sorted list is reused until a status changes.</summary>
     /// <summary>The projects that have devices with a status.</summary>
     public IEnumerable<long> Projects => _projects.Keys;
 

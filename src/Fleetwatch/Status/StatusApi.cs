@@ -113,13 +113,18 @@ public static class StatusApi
 
         var offset = (long)(query.Page - 1) * query.PageSize;
         var page = await store.GetStatusHistoryAsync(deviceId,
-            new StatusHistoryQuery(query.FromMicros, query.ToMicros, (int)Math.Min(offset, int.MaxValue), query.PageSize), metrics, http.RequestAborted);
+            new StatusHistoryQuery(query.FromMicros, query.ToMicros, (int)Math.Min(offset, int.MaxValue), query.ReadSize), metrics, http.RequestAborted);
         var totalPages = (page.Total + query.PageSize - 1) / query.PageSize;
         // As the original: asking past the last page is a client error, unless there is nothing at all.
         if (page.Total > 0 && query.Page > totalPages)
             return Problems.BadRequest($"Page {query.Page} is beyond the last page ({totalPages})");
 
-        var records = page.Events.Select(e => StatusRecordResponse.From(device_id, e)).ToArray();
-        return TypedResults.Ok(new HistoryResponse(device_id, records, records, page.Total, query.Page, query.PageSize, totalPages, query.Page < totalPages));
+        var history = page.Events.Select(e => StatusRecordResponse.From(device_id, e)).ToArray();
+        if (!query.Unpaged)
+            return TypedResults.Ok(new HistoryResponse(device_id, history, history, page.Total, query.Page, query.PageSize, totalPages, query.Page < totalPages));
+        // Unpaged: statuses is variant a's page 1 of 10, history variant b's newest 50, has_more says more than 50 exist.
+        var statuses = history.Length > query.PageSize ? history[..query.PageSize] : history;
+        return TypedResults.Ok(new HistoryResponse(device_id, statuses, history, page.Total, 1, query.PageSize, totalPages,
+            page.Total > history.Length));
     }
 }

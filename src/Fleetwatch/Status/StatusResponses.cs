@@ -31,7 +31,7 @@ public sealed record SummaryResponse(int TotalDevices, int OnlineDevices, int Of
 
 public sealed record AtRiskDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate, IReadOnlyList<string> Reasons);
 
-public sealed record AtRiskResponse(int TotalDevices, int AtRiskDevices, IReadOnlyList<AtRiskDevice> Devices);
+public sealed record AtRiskResponse(int TotalDevices, int AtRiskDevices, IReadOnlyList<AtRiskDevice> RiskDevices);
 
 public sealed record HistoryResponse(
     string DeviceId, IReadOnlyList<StatusRecordResponse> Statuses, IReadOnlyList<StatusRecordResponse> History,

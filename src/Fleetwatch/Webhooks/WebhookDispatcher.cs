@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -158,46 +159,20 @@ public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Ext
         }
     }
 
-    /// <summary>Compact JSON with sorted keys: <c>{alert_id, details, device_id, rule_id, triggered_at}</c>, details sorted too.</summary>
+    /// <summary>
+    /// <c>{alert_id, details, device_id, rule_id, triggered_at}</c> byte for byte as the original's
+    /// <c>json.dumps(sort_keys=True, separators=(",", ":"))</c>; all ASCII, so the signed bytes are the characters.
+    /// </summary>
     public static byte[] Body(PendingDelivery delivery)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("alert_id", delivery.AlertId);
-            json.WritePropertyName("details");
-            using (var details = JsonDocument.Parse(delivery.Details)) WriteSorted(json, details.RootElement);
-            json.WriteNumber("device_id", delivery.DeviceId);
-            json.WriteNumber("rule_id", delivery.RuleId);
-            json.WriteString("triggered_at", Timestamps.Format(delivery.TriggeredMicros));
-            json.WriteEndObject();
-        }
-        return buffer.ToArray();
-    }
-
-    private static void WriteSorted(Utf8JsonWriter json, JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                json.WriteStartObject();
-                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
-                {
-                    json.WritePropertyName(property.Name);
-                    WriteSorted(json, property.Value);
-                }
-                json.WriteEndObject();
-                break;
-            case JsonValueKind.Array:
-                json.WriteStartArray();
-                foreach (var item in element.EnumerateArray()) WriteSorted(json, item);
-                json.WriteEndArray();
-                break;
-            default:
-                element.WriteTo(json);
-                break;
-        }
+        var json = new StringBuilder(256 + delivery.Details.Length);
+        json.Append("{\"alert_id\":").Append(delivery.AlertId.ToString(CultureInfo.InvariantCulture)).Append(",\"details\":");
+        using (var details = JsonDocument.Parse(delivery.Details)) PythonJson.Write(json, details.RootElement);
+        json.Append(",\"device_id\":").Append(delivery.DeviceId.ToString(CultureInfo.InvariantCulture));
+        json.Append(",\"rule_id\":").Append(delivery.RuleId.ToString(CultureInfo.InvariantCulture));
+        json.Append(",\"triggered_at\":");
+        PythonJson.WriteString(json, Timestamps.Format(delivery.TriggeredMicros));
+        return Encoding.ASCII.GetBytes(json.Append('}').ToString());
     }
 
     /// <summary>min(max, base·2^r) plus a jitter of up to min(30 s, that delay).</summary>

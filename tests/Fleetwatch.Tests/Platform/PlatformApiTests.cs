@@ -104,6 +104,18 @@ public abstract partial class PlatformApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Devices_NameIsRequired_AsInTheOriginal()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        foreach (var body in new object[] { new { external_id = "nameless" }, new { external_id = "nameless", name = (string?)null }, new { external_id = "nameless", name = " " } })
+        {
+            var problem = await (await Client.PostJsonAsync($"/projects/{tenant.ProjectId}/devices", body, tenant.Key)).ProblemAsync(422);
+            Assert.Equal(["name"], problem.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+        }
+        Assert.Empty((await (await Client.GetAsync($"/projects/{tenant.ProjectId}/devices", tenant.Key)).ReadJsonAsync()).EnumerateArray());
+    }
+
+    [Fact]
     public async Task Telemetry_BatchIsAcceptedAfterCommit_AndReadsBackNewestFirst()
     {
         var tenant = await Tenant.CreateAsync(Server);
@@ -168,7 +180,7 @@ public abstract partial class PlatformApiTests(ServerFixture fixture)
 
         Assert.Equal("device not found", (await (await Client.PostJsonAsync("/telemetry", Batch("nobody", new { ts = 1, data = new { } }), tenant.Key)).ProblemAsync(404)).Str("detail"));
         var errors = (await (await Client.PostJsonAsync("/telemetry", Batch("sensor-01",
-            new { ts = "2025-01-01T12:00:00", data = new { } },
+            new { ts = "2025-01-01", data = new { } },
             new { ts = "2025-01-01T12:00:00Z", data = new[] { 1 } },
             new { data = new { } },
             new { ts = true, data = new { t = 1 } }), tenant.Key)).ProblemAsync(422)).GetProperty("errors");
@@ -187,7 +199,7 @@ public abstract partial class PlatformApiTests(ServerFixture fixture)
         return newest == "2025-01-01T13:23:19Z" ? 5000 : -1;
     }
 
-    /// <summary>A batch of <paramref name="count"/> events one second apart from 2025-01-01T12:00:00Z, the one at <paramref name="badIndex"/> without an offset.</summary>
+    /// <summary>A batch of <paramref name="count"/> events one second apart from 2025-01-01T12:00:00Z, the one at <paramref name="badIndex"/> a date without a time.</summary>
     private static string BatchJson(int count, int badIndex)
     {
         var json = new StringBuilder("{\"device_external_id\":\"sensor-01\",\"events\":[");
@@ -195,7 +207,7 @@ public abstract partial class PlatformApiTests(ServerFixture fixture)
         for (var i = 0; i < count; i++)
         {
             if (i > 0) json.Append(',');
-            var ts = start.AddSeconds(i).ToString(i == badIndex ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            var ts = start.AddSeconds(i).ToString(i == badIndex ? "yyyy-MM-dd" : "yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
             json.Append("{\"ts\":\"").Append(ts).Append("\",\"data\":{\"temperature\":").Append(i).Append("}}");
         }
         return json.Append("]}").ToString();

@@ -69,6 +69,31 @@ public abstract class RulesTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task RuleLists_AreNewestIdFirst_AndATagOutsideTagScope_Is422NamingIt()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var ids = new List<long>();
+        for (var i = 0; i < 3; i++) ids.Add((await RuleAsync(tenant, new { name = $"r{i}", metric = "t", threshold = i })).Long("id"));
+        ids.Reverse();
+        Assert.Equal(ids, (await (await Client.GetAsync($"/projects/{tenant.ProjectId}/rules", tenant.Key)).ReadJsonAsync()).EnumerateArray().Select(r => r.Long("id")));
+        Assert.Equal(ids, (await (await Client.GetAsync($"/projects/{tenant.ProjectId}/rules/enabled", tenant.Key)).ReadJsonAsync()).EnumerateArray().Select(r => r.Long("id")));
+
+        foreach (var scope in new[] { "ALL", "EXPLICIT" })
+        {
+            var problem = await (await Client.PostJsonAsync($"/projects/{tenant.ProjectId}/rules", new { name = "x", metric = "t", threshold = 1, scope, tag = "roof" }, tenant.Key)).ProblemAsync(422);
+            Assert.Equal(["tag"], problem.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+            // A PATCH that would leave a tag on an ALL rule is refused the same way.
+            await (await Client.SendJsonAsync(HttpMethod.Patch, $"/rules/{ids[0]}", new { scope, tag = "roof" }, tenant.Key)).ProblemAsync(422);
+        }
+        var tagged = await RuleAsync(tenant, new { name = "roof", metric = "t", threshold = 1, scope = "TAG", tag = "roof" });
+        Assert.Equal("roof", tagged.Str("tag"));
+        // Moving a TAG rule to ALL without naming a tag drops it.
+        var moved = await (await Client.SendJsonAsync(HttpMethod.Patch, $"/rules/{tagged.Long("id")}", new { scope = "ALL" }, tenant.Key)).ReadJsonAsync();
+        Assert.Equal(JsonValueKind.Null, moved.GetProperty("tag").ValueKind);
+        Assert.Equal(4, (await (await Client.GetAsync($"/projects/{tenant.ProjectId}/rules", tenant.Key)).ReadJsonAsync()).GetArrayLength());
+    }
+
+    [Fact]
     public async Task FiveOfFive_FiresOnce_WithDetails_AndTheCooldownHolds()
     {
         var tenant = await Tenant.CreateAsync(Server);

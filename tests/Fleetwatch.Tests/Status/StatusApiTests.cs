@@ -113,8 +113,11 @@ public abstract class StatusApiTests(ServerFixture fixture)
         await Client.PostJsonAsync("/status", Status("silent", now.AddHours(-2).ToString("O"), battery: 90), key);
 
         var body = await (await Client.GetAsync("/status/at-risk", key)).ReadJsonAsync();
-        var devices = body.GetProperty("devices").EnumerateArray().ToDictionary(d => d.Str("device_id"));
-        Assert.Equal(["low", "silent"], devices.Keys.Order());
+        // The follow-up assignment's body: {total_devices, at_risk_devices, risk_devices}, ordered by device_id.
+        Assert.Equal(["total_devices", "at_risk_devices", "risk_devices"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal((3, 2), (body.Int("total_devices"), body.Int("at_risk_devices")));
+        Assert.Equal(["low", "silent"], body.GetProperty("risk_devices").EnumerateArray().Select(d => d.Str("device_id")));
+        var devices = body.GetProperty("risk_devices").EnumerateArray().ToDictionary(d => d.Str("device_id"));
         Assert.Contains("battery", devices["low"].GetProperty("reasons")[0].GetString());
         Assert.Contains("30 minutes", devices["silent"].GetProperty("reasons")[0].GetString());
     }
@@ -146,6 +149,49 @@ public abstract class StatusApiTests(ServerFixture fixture)
         Assert.Equal(1, defaults.Int("page"));
         Assert.Equal(10, defaults.Int("page_size"));
         Assert.Equal(24, defaults.GetProperty("statuses")[0].Int("battery_level"));
+    }
+
+    [Fact]
+    public async Task History_WithNoPagingParameter_StatusesIsPageOneOfTen_HistoryIsTheNewestFifty()
+    {
+        var (_, key) = await Server.NewProjectKeyAsync();
+        var statuses = Enumerable.Range(0, 60).Select(i => Status("n", $"2024-06-14T10:{i:00}:00Z", battery: i)).ToArray();
+        foreach (var status in statuses) Assert.Equal(HttpStatusCode.Created, (await Client.PostJsonAsync("/status", status, key)).StatusCode);
+
+        // Each list keeps its own service's default (CONTRACTS.md §1): variant a pages by 10, variant b takes the newest 50.
+        var body = await (await Client.GetAsync("/status/n/history", key)).ReadJsonAsync();
+        Assert.Equal(Enumerable.Range(50, 10).Reverse(), body.GetProperty("statuses").EnumerateArray().Select(s => s.Int("battery_level")));
+        Assert.Equal(Enumerable.Range(10, 50).Reverse(), body.GetProperty("history").EnumerateArray().Select(s => s.Int("battery_level")));
+        Assert.True(body.Bool("has_more"));
+        Assert.Equal((60, 1, 10, 6), (body.Int("total_records"), body.Int("page"), body.Int("page_size"), body.Int("total_pages")));
+
+        // A date range alone is no paging parameter either; 30 matches are all in history and has_more is false.
+        body = await (await Client.GetAsync("/status/n/history?start_date=2024-06-14T10:30:00Z", key)).ReadJsonAsync();
+        Assert.Equal(30, body.GetProperty("history").GetArrayLength());
+        Assert.Equal(10, body.GetProperty("statuses").GetArrayLength());
+        Assert.False(body.Bool("has_more"));
+
+        // Any paging parameter turns both lists into that page.
+        body = await (await Client.GetAsync("/status/n/history?page=1", key)).ReadJsonAsync();
+        Assert.Equal(10, body.GetProperty("history").GetArrayLength());
+        Assert.True(body.Bool("has_more"));
+    }
+
+    [Fact]
+    public async Task Timestamps_WithoutAnOffset_AreUtc_InPostsAndQueries()
+    {
+        var (_, key) = await Server.NewProjectKeyAsync();
+        // Python's datetime.utcnow().isoformat(), as the old services' clients send it.
+        var response = await Client.PostJsonAsync("/status", Status("naive", "2024-06-14T10:00:00.123456", battery: 1), key);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("2024-06-14T10:00:00.123456Z", (await response.ReadJsonAsync()).Str("timestamp"));
+        await Client.PostJsonAsync("/status", Status("naive", "2024-06-14T11:00:00", battery: 2), key);
+        Assert.Equal("2024-06-14T11:00:00Z", (await (await Client.GetAsync("/status/naive", key)).ReadJsonAsync()).Str("timestamp"));
+
+        var page = await (await Client.GetAsync("/status/naive/history?start_date=2024-06-14T10:30:00&end_date=2024-06-14T11:00:00.000000001", key)).ReadJsonAsync();
+        Assert.Equal([2], page.GetProperty("statuses").EnumerateArray().Select(s => s.Int("battery_level")));
+        page = await (await Client.GetAsync("/status/naive/history?since=2024-06-14T10:00:00.123456", key)).ReadJsonAsync();
+        Assert.Equal([2], page.GetProperty("history").EnumerateArray().Select(s => s.Int("battery_level")));
     }
 
     [Fact]
@@ -202,7 +248,7 @@ public abstract class StatusApiTests(ServerFixture fixture)
     [InlineData("limit=0", "limit")]
     [InlineData("limit=1001", "limit")]
     [InlineData("start_date=yesterday", "start_date")]
-    [InlineData("end_date=2024-06-14T10:00:00", "end_date")]
+    [InlineData("end_date=2024-06-14", "end_date")]
     [InlineData("since=2024-13-01T00:00:00Z", "since")]
     [InlineData("start_date=2024-06-15T00:00:00Z&end_date=2024-06-14T00:00:00Z", "start_date")]
     public async Task History_InvalidParameter_Is422NamingIt(string query, string parameter)
@@ -237,7 +283,7 @@ public abstract class StatusApiTests(ServerFixture fixture)
     [InlineData("""{"device_id":"x","timestamp":"2024-06-14T10:00:00Z","battery_level":90,"rssi":-50,"online":1}""", "online")]
     [InlineData("""{"device_id":"x","timestamp":"2024-06-14T10:00:00Z","battery_level":90,"rssi":-50}""", "online")]
     [InlineData("""{"device_id":"x","timestamp":"invalid-date","battery_level":90,"rssi":-50,"online":true}""", "timestamp")]
-    [InlineData("""{"device_id":"x","timestamp":"2024-06-14T10:00:00","battery_level":90,"rssi":-50,"online":true}""", "timestamp")]
+    [InlineData("""{"device_id":"x","timestamp":"2024-06-14","battery_level":90,"rssi":-50,"online":true}""", "timestamp")]
     [InlineData("""{"device_id":"x","timestamp":1718359200,"battery_level":90,"rssi":-50,"online":true}""", "timestamp")]
     [InlineData("""{"device_id":"x","timestamp":"2024-02-30T10:00:00Z","battery_level":90,"rssi":-50,"online":true}""", "timestamp")]
     [InlineData("""{"device_id":{"a":1},"timestamp":"2024-06-14T10:00:00Z","battery_level":90,"rssi":-50,"online":true}""", "device_id")]

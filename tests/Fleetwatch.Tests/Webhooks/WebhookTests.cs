@@ -66,6 +66,29 @@ public abstract class WebhookTests(Backend backend)
     }
 
     [Fact]
+    public async Task TheBody_IsPythonsJsonDumpsByteForByte_AndTheSignatureCoversThoseBytes()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var server = await TestServer.StartAsync(await backend.CreateDatabaseAsync(), FastRetries);
+        var tenant = await Tenant.CreateAsync(server);
+        var deviceId = await tenant.AddDeviceAsync(server, "oven");
+        await server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/webhooks", new { url = receiver.Url, secret = "k" }, tenant.Key);
+        const string name = "Température > 30 <hot> & 'x' +1 \"q\" \\ 🔥\t/";
+        var rule = await (await server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/rules",
+            new { name, metric = "temperature", @operator = ">", threshold = 30, cooldown_seconds = 0 }, tenant.Key)).ReadJsonAsync();
+        await server.Client.PostJsonAsync("/telemetry", new { device_external_id = "oven", events = new[] { new { ts = "2025-01-01T00:00:00Z", data = new { temperature = 31.5 } } } }, tenant.Key);
+
+        var received = Assert.Single(await receiver.WaitForAsync(1));
+        var alertId = JsonDocument.Parse(received.Body).RootElement.Long("alert_id");
+        var triggeredAt = JsonDocument.Parse(received.Body).RootElement.Str("triggered_at");
+        // What CPython 3.11's json.dumps(body, sort_keys=True, separators=(",", ":")) printed for this alert, ids filled in.
+        var expected = $$$"""{"alert_id":{{{alertId}}},"details":{"evaluation":{"considered":1,"device_id":{{{deviceId}}},"latest_ts":"2025-01-01T00:00:00Z","latest_value":31.5,"match_count":1},"rule":{"cooldown_seconds":0,"id":{{{rule.Long("id")}}},"metric":"temperature","name":"Temp\u00e9rature > 30 <hot> & 'x' +1 \"q\" \\ \ud83d\udd25\t/","operator":">","required_k":1,"scope":"ALL","severity":"warning","tag":null,"threshold":30.0,"window_n":1}},"device_id":{{{deviceId}}},"rule_id":{{{rule.Long("id")}}},"triggered_at":"{{{triggeredAt}}}"}""";
+        Assert.Equal(expected, received.Body);
+        var signed = Encoding.ASCII.GetBytes(received.Headers["X-Telemetry-Timestamp"] + "." + expected);
+        Assert.Equal(Convert.ToHexStringLower(HMACSHA256.HashData("k"u8, signed)), received.Headers["X-Telemetry-Signature"]);
+    }
+
+    [Fact]
     public async Task AFailingReceiver_IsRetried_UntilItRecovers_WithOneDeliveryId()
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirst: 2);
