@@ -18,6 +18,7 @@ public enum BackendAccess
 public static class BackendAuth
 {
     public const string AuthenticationFailed = "AUTHENTICATION_FAILED";
+    public const string MissingKeyDetail = "Missing X-API-Key header";
 
     public static TBuilder RequireBackendKey<TBuilder>(this TBuilder endpoint, BackendAccess access) where TBuilder : IEndpointConventionBuilder =>
         endpoint.AddEndpointFilter(async (context, next) =>
@@ -28,7 +29,7 @@ public static class BackendAuth
             if (presented.Length == 0)
             {
                 if (access != BackendAccess.Read || !http.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.AnonymousBackendReads)
-                    return Problems.Coded(StatusCodes.Status401Unauthorized, "Missing API key", AuthenticationFailed);
+                    return Problems.Coded(StatusCodes.Status401Unauthorized, MissingKeyDetail, AuthenticationFailed);
                 caller = new Caller(http.RequestServices.GetRequiredService<Tenancy>().DefaultProjectId, KeyRole.Read, "anonymous");
             }
             else

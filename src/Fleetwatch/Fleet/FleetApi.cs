@@ -75,9 +75,9 @@ public static class FleetApi
             {
                 report = FleetReport.Parse(body.Span, kind == EventKind.UploadStat, out errors);
             }
-            catch (JsonException e)
+            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
             {
-                return WithMsg(JsonBody.Malformed(e));
+                return WithMsg(unreadable);
             }
         }
         if (report is not { } r) return WithMsg(Problems.Validation(errors!));

@@ -22,6 +22,12 @@ public static class JsonRequest
             try
             {
                 var document = JsonDocument.Parse(body.Span.ToArray());
+                // The handlers read strings from the document later, where bad text would throw: look once, here.
+                if (JsonText.InvalidTextProblem(body.Span) is { } invalid)
+                {
+                    document.Dispose();
+                    return (null, invalid);
+                }
                 if (document.RootElement.ValueKind == JsonValueKind.Object) return (document, null);
                 document.Dispose();
                 return (null, Problems.Validation("body", "must be a JSON object"));

@@ -30,18 +30,19 @@ public static class IngestApi
         if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
         Reading? reading;
         Dictionary<string, string[]>? errors;
+        bool invalidPayload;
         using (body)
         {
             try
             {
-                reading = ReadingRequest.ParseOne(body.Span, out errors);
+                reading = ReadingRequest.ParseOne(body.Span, out errors, out invalidPayload);
             }
-            catch (JsonException e)
+            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
             {
-                return Problems.Coded(JsonBody.Malformed(e), BackendDevicesApi.InvalidPayload);
+                return Problems.Coded(unreadable, BackendDevicesApi.InvalidPayload);
             }
         }
-        if (reading is not { } r) return Problems.Coded(Problems.Validation(errors!), BackendDevicesApi.ValidationError);
+        if (reading is not { } r) return Problems.Coded(Problems.Validation(errors!), CodeOf(invalidPayload));
         var (draft, refusal) = Draft(http, devices, tenancy, r, Storage.Clock.NowMicros());
         if (refusal is not null) return refusal;
         var stored = (await writer.WriteAsync([draft!], http.RequestAborted))[0];
@@ -54,20 +55,20 @@ public static class IngestApi
         if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
         List<Reading>? readings;
         Dictionary<string, string[]>? errors;
-        bool tooMany;
+        bool invalidPayload, tooMany;
         using (body)
         {
             try
             {
-                readings = ReadingRequest.ParseBatch(body.Span, out errors, out tooMany);
+                readings = ReadingRequest.ParseBatch(body.Span, out errors, out invalidPayload, out tooMany);
             }
-            catch (JsonException e)
+            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
             {
-                return Problems.Coded(JsonBody.Malformed(e), BackendDevicesApi.InvalidPayload);
+                return Problems.Coded(unreadable, BackendDevicesApi.InvalidPayload);
             }
         }
         if (tooMany) return Problems.Coded(Problems.Validation("readings", $"at most {ReadingRequest.MaxBatch} readings per batch"), BackendDevicesApi.ValidationError);
-        if (readings is null) return Problems.Coded(Problems.Validation(errors!), BackendDevicesApi.ValidationError);
+        if (readings is null) return Problems.Coded(Problems.Validation(errors!), CodeOf(invalidPayload));
 
         var now = Storage.Clock.NowMicros();
         var drafts = new EventDraft[readings.Count];
@@ -86,6 +87,9 @@ public static class IngestApi
             json.WriteEndArray();
         });
     }
+
+    /// <summary>No set of numeric metrics is INVALID_PAYLOAD; a metric out of its range or a bad device id, VALIDATION_ERROR.</summary>
+    private static string CodeOf(bool invalidPayload) => invalidPayload ? BackendDevicesApi.InvalidPayload : BackendDevicesApi.ValidationError;
 
     /// <summary>The event for a reading, or why the caller may not write it (unknown, inactive or someone else's device).</summary>
     private static (EventDraft? Draft, ProblemResult? Refusal) Draft(HttpContext http, DeviceRegistry devices, Tenancy tenancy, Reading reading, long now)

@@ -10,7 +10,9 @@ public readonly record struct Reading(string? DeviceId, Field[] Metrics);
 /// <summary>
 /// Readings parsed in one pass. Metrics are numbers; the known ones have ranges (temperature −40..85 °C,
 /// humidity 0..100 %, voltage 0..24 V) and others are free-form. In the flat form, top-level numbers are the
-/// metrics and other fields are ignored. Every violation is named by its path.
+/// metrics and other fields are ignored. Every violation is named by its path. A payload that is no set of
+/// numeric metrics (not an object, empty, non-numeric) is told apart from a metric out of its range, since the
+/// original answers them with different codes (INVALID_PAYLOAD, VALIDATION_ERROR; CONTRACTS.md §4).
 /// </summary>
 public static class ReadingRequest
 {
@@ -24,25 +26,27 @@ public static class ReadingRequest
     };
 
     /// <exception cref="JsonException">Not JSON at all.</exception>
-    public static Reading? ParseOne(ReadOnlySpan<byte> body, out Dictionary<string, string[]>? errors)
+    public static Reading? ParseOne(ReadOnlySpan<byte> body, out Dictionary<string, string[]>? errors, out bool invalidPayload)
     {
         errors = null;
+        invalidPayload = false;
         var reader = new Utf8JsonReader(body);
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            ValidationErrors.Add(ref errors, "body", "must be a JSON object of metrics");
+            Payload(ref errors, ref invalidPayload, "body", "must be a JSON object of metrics");
             return null;
         }
-        var reading = ReadReading(ref reader, "", ref errors);
+        var reading = ReadReading(ref reader, "", ref errors, ref invalidPayload);
         return errors is null ? reading : null;
     }
 
     /// <summary>An array of readings, or <c>{"readings": […]}</c>; all valid or none taken.</summary>
     /// <exception cref="JsonException">Not JSON at all.</exception>
-    public static List<Reading>? ParseBatch(ReadOnlySpan<byte> body, out Dictionary<string, string[]>? errors, out bool tooMany)
+    public static List<Reading>? ParseBatch(ReadOnlySpan<byte> body, out Dictionary<string, string[]>? errors, out bool invalidPayload, out bool tooMany)
     {
         errors = null;
+        invalidPayload = false;
         tooMany = false;
         var reader = new Utf8JsonReader(body);
         reader.Read();
@@ -64,14 +68,14 @@ public static class ReadingRequest
             }
             if (!found)
             {
-                ValidationErrors.Add(ref errors, "readings", "is required: an array of readings (or send the array itself)");
+                Payload(ref errors, ref invalidPayload, "readings", "is required: an array of readings (or send the array itself)");
                 return null;
             }
             prefix = "readings";
         }
         else if (reader.TokenType != JsonTokenType.StartArray)
         {
-            ValidationErrors.Add(ref errors, "body", "must be an array of readings or {\"readings\": [...]}");
+            Payload(ref errors, ref invalidPayload, "body", "must be an array of readings or {\"readings\": [...]}");
             return null;
         }
 
@@ -86,18 +90,18 @@ public static class ReadingRequest
             var path = $"{prefix}[{readings.Count}]";
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                ValidationErrors.Add(ref errors, path, "must be an object of metrics");
+                Payload(ref errors, ref invalidPayload, path, "must be an object of metrics");
                 reader.Skip();
                 readings.Add(default);
                 continue;
             }
-            readings.Add(ReadReading(ref reader, path + ".", ref errors));
+            readings.Add(ReadReading(ref reader, path + ".", ref errors, ref invalidPayload));
         }
-        if (readings.Count == 0) ValidationErrors.Add(ref errors, prefix.Length > 0 ? prefix : "body", "must hold at least one reading");
+        if (readings.Count == 0) Payload(ref errors, ref invalidPayload, prefix.Length > 0 ? prefix : "body", "must hold at least one reading");
         return errors is null ? readings : null;
     }
 
-    private static Reading ReadReading(ref Utf8JsonReader reader, string path, ref Dictionary<string, string[]>? errors)
+    private static Reading ReadReading(ref Utf8JsonReader reader, string path, ref Dictionary<string, string[]>? errors, ref bool invalidPayload)
     {
         string? deviceId = null;
         List<Field>? nested = null;
@@ -116,7 +120,7 @@ public static class ReadingRequest
                 nested = [];
                 if (reader.TokenType != JsonTokenType.StartObject)
                 {
-                    ValidationErrors.Add(ref errors, path + "metrics", "must be an object of metric name → number");
+                    Payload(ref errors, ref invalidPayload, path + "metrics", "must be an object of metric name → number");
                     reader.Skip();
                     continue;
                 }
@@ -124,10 +128,10 @@ public static class ReadingRequest
                 {
                     var name = reader.GetString()!;
                     reader.Read();
-                    if (reader.TokenType == JsonTokenType.Number) Add(nested, name, ref reader, path + "metrics.", ref errors);
+                    if (reader.TokenType == JsonTokenType.Number) Add(nested, name, ref reader, path + "metrics.", ref errors, ref invalidPayload);
                     else
                     {
-                        ValidationErrors.Add(ref errors, $"{path}metrics.{name}", $"must be a number, not {Describe(reader.TokenType)}");
+                        Payload(ref errors, ref invalidPayload, $"{path}metrics.{name}", $"must be a number, not {Describe(reader.TokenType)}");
                         reader.Skip();
                     }
                 }
@@ -136,17 +140,17 @@ public static class ReadingRequest
             {
                 var name = reader.GetString()!;
                 reader.Read();
-                if (reader.TokenType == JsonTokenType.Number) Add(flat, name, ref reader, path, ref errors);
+                if (reader.TokenType == JsonTokenType.Number) Add(flat, name, ref reader, path, ref errors, ref invalidPayload);
                 else reader.Skip();
             }
         }
         var metrics = nested ?? flat;
-        if (metrics.Count == 0 && errors?.ContainsKey(path + "metrics") != true) ValidationErrors.Add(ref errors, path + "metrics", "cannot be empty: send at least one numeric metric");
-        if (metrics.Count > MaxMetrics) ValidationErrors.Add(ref errors, path + "metrics", $"must have at most {MaxMetrics} metrics");
+        if (metrics.Count == 0 && errors?.ContainsKey(path + "metrics") != true) Payload(ref errors, ref invalidPayload, path + "metrics", "cannot be empty: send at least one numeric metric");
+        if (metrics.Count > MaxMetrics) Payload(ref errors, ref invalidPayload, path + "metrics", $"must have at most {MaxMetrics} metrics");
         return new Reading(deviceId, [.. metrics]);
     }
 
-    private static void Add(List<Field> metrics, string name, ref Utf8JsonReader reader, string path, ref Dictionary<string, string[]>? errors)
+    private static void Add(List<Field> metrics, string name, ref Utf8JsonReader reader, string path, ref Dictionary<string, string[]>? errors, ref bool invalidPayload)
     {
         FieldValue value;
         double number;
@@ -161,13 +165,19 @@ public static class ReadingRequest
             number = reader.TryGetDouble(out var parsed) ? parsed : double.PositiveInfinity;
             value = FieldValue.Of(number);
         }
-        if (name.Length is 0 or > 128) ValidationErrors.Add(ref errors, path + name, "metric names must have 1 to 128 characters");
-        else if (!double.IsFinite(number)) ValidationErrors.Add(ref errors, path + name, "must be a finite number");
+        if (name.Length is 0 or > 128) Payload(ref errors, ref invalidPayload, path + name, "metric names must have 1 to 128 characters");
+        else if (!double.IsFinite(number)) Payload(ref errors, ref invalidPayload, path + name, "must be a finite number");
         else if (KnownRanges.TryGetValue(name, out var range) && (number < range.Min || number > range.Max))
             ValidationErrors.Add(ref errors, path + name, $"must be between {range.Min} and {range.Max}");
         var existing = metrics.FindIndex(f => f.Name == name);
         if (existing >= 0) metrics[existing] = new Field(name, value);
         else metrics.Add(new Field(name, value));
+    }
+
+    private static void Payload(ref Dictionary<string, string[]>? errors, ref bool invalidPayload, string field, string reason)
+    {
+        invalidPayload = true;
+        ValidationErrors.Add(ref errors, field, reason);
     }
 
     private static string Describe(JsonTokenType token) => token switch

@@ -39,9 +39,9 @@ public static class StatusApi
             {
                 parsed = StatusRequest.Parse(body.Span, out errors);
             }
-            catch (JsonException e)
+            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
             {
-                return JsonBody.Malformed(e);
+                return unreadable;
             }
         }
         if (parsed is not { } status) return Problems.Validation(errors!);

@@ -53,7 +53,7 @@ public static class StreamsApi
     {
         var presented = http.Request.Headers[ApiKeyEndpoints.HeaderName].ToString();
         if (presented.Length == 0) presented = http.Request.Query["token"].ToString();
-        if (presented.Length == 0) return (null, Problems.Coded(StatusCodes.Status401Unauthorized, "Missing API key", BackendAuth.AuthenticationFailed));
+        if (presented.Length == 0) return (null, Problems.Coded(StatusCodes.Status401Unauthorized, BackendAuth.MissingKeyDetail, BackendAuth.AuthenticationFailed));
         var (caller, _) = await http.RequestServices.GetRequiredService<ApiKeyAuthenticator>().AuthenticateAsync(presented, http.RequestAborted);
         // Readers and device keys may listen; a bare ingest key of a project may not read its data.
         if (caller is null || !(caller.CanRead || caller.DeviceId is not null))
@@ -198,9 +198,9 @@ public static class StreamsApi
                     if (document.RootElement.TryGetProperty("device_id", out var d) && d.ValueKind == JsonValueKind.String) deviceId = d.GetString();
                 }
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException || JsonText.Unreadable(e, message) is not null)
             {
-                await SendAsync(json => StreamFrames.Error(json, "INVALID_JSON", "The message is not JSON"), ct);
+                await SendAsync(json => StreamFrames.Error(json, "INVALID_JSON", "The message is not JSON of valid Unicode text"), ct);
                 return;
             }
             switch (action)

@@ -49,15 +49,23 @@ public sealed class EventJson(IReadOnlyList<StoredEvent> events, bool single) : 
     }
 
     /// <summary>
-    /// The telemetry backend's Reading: <c>{id, device_id, metrics, timestamp}</c>, with the device's own
-    /// string id as the original had it.
+    /// The telemetry backend's Reading: <c>{id, device_id, metrics, timestamp}</c>, with a string UUID id and the
+    /// device's own string id as the original had them. Its metrics are numbers only, whichever API stored the
+    /// event (a status's battery_level and rssi, not its online flag), since its clients read them as numbers.
     /// </summary>
     public static void WriteReading(Utf8JsonWriter json, StoredEvent e, string externalId)
     {
         json.WriteStartObject();
-        json.WriteNumber("id", e.Id);
+        json.WriteString("id", ReadingUid.Of(e.Id));
         json.WriteString("device_id", externalId);
-        WriteFields(json, "metrics", e.Fields);
+        json.WriteStartObject("metrics");
+        foreach (var field in e.Fields)
+        {
+            if (field.Value.Tag is not (ValueTag.Int or ValueTag.Double)) continue;
+            json.WritePropertyName(field.Name);
+            WriteValue(json, field.Value);
+        }
+        json.WriteEndObject();
         json.WriteString("timestamp", Timestamps.Format(e.TsMicros));
         json.WriteEndObject();
     }

@@ -95,23 +95,26 @@ public static class ReadingsApi
         {
             next = Cursor(page.AfterTs, page.AfterId);
         }
-        var hasMore = next is not null;
-
+        // data is the plain list of Readings, oldest first, as the original answers (CONTRACTS.md §4); paging goes in headers.
+        if (next is not null)
+        {
+            http.Response.Headers["X-Next-Cursor"] = next;
+            http.Response.Headers.Link = $"<{NextPageUrl(http.Request, next)}>; rel=\"next\"";
+        }
         return new Envelope(StatusCodes.Status200OK, json =>
         {
-            json.WriteStartObject();
-            json.WriteString("device_id", device.ExternalId);
-            json.WriteString("start", Timestamps.Format(range.FromMicros));
-            json.WriteString("end", Timestamps.Format(range.ToMicros));
-            json.WriteString("order", ascending ? "asc" : "desc");
-            json.WriteNumber("count", readings.Count);
-            json.WriteStartArray("readings");
+            json.WriteStartArray();
             foreach (var e in readings) EventJson.WriteReading(json, e, device.ExternalId);
             json.WriteEndArray();
-            json.WriteBoolean("has_more", hasMore);
-            json.WriteStringOrNull("next_cursor", next);
-            json.WriteEndObject();
         });
+    }
+
+    /// <summary>This request's path and query with <c>cursor</c> set to the next page's.</summary>
+    private static string NextPageUrl(HttpRequest request, string cursor)
+    {
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.QueryString.Value);
+        query["cursor"] = cursor;
+        return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(request.PathBase + request.Path, query);
     }
 
     private static async Task<IResult> AggregateAsync(string device_id, [AsParameters] AggregateParameters query, HttpContext http, DeviceRegistry devices,

@@ -53,9 +53,9 @@ public static class TelemetryApi
             {
                 (externalId, events, problem) = TelemetryBatch.Parse(body.Span);
             }
-            catch (JsonException e)
+            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
             {
-                return JsonBody.Malformed(e);
+                return unreadable;
             }
         }
         if (problem is not null) return problem;

@@ -78,15 +78,19 @@ public abstract class BackendApiTests(ServerFixture fixture)
         await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { device_id = otherId, metrics = new { voltage = 1 } }, key), 403, "AUTHENTICATION_FAILED");
         var range = await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { temperature = 90 }, key), 422, "VALIDATION_ERROR");
         Assert.Contains("temperature", range.GetProperty("errors").EnumerateObject().Select(p => p.Name));
-        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { metrics = new { humidity = "wet" } }, key), 422, "VALIDATION_ERROR");
-        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { firmware = "1.0" }, key), 422, "VALIDATION_ERROR");
+        // No numeric metrics at all is INVALID_PAYLOAD; a known metric out of its range, VALIDATION_ERROR (CONTRACTS.md §4).
+        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { metrics = new { humidity = "wet" } }, key), 422, "INVALID_PAYLOAD");
+        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { firmware = "1.0" }, key), 422, "INVALID_PAYLOAD");
+        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { metrics = new { } }, key), 422, "INVALID_PAYLOAD");
         await CodedAsync(await Client.PostRawAsync("/api/v1/ingest", "{\"temperature\": ", key), 400, "INVALID_PAYLOAD");
-        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { temperature = 1 }, key: null), 401, "AUTHENTICATION_FAILED");
-        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { device_id = "nobody", temperature = 1 }, TestServer.AdminKey), 404, "DEVICE_NOT_FOUND");
+        Assert.Equal("Missing X-API-Key header", (await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { temperature = 1 }, key: null), 401, "AUTHENTICATION_FAILED")).Str("detail"));
+        Assert.Equal("Invalid API key", (await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { temperature = 1 }, "0123abcd.wrong"), 403, "AUTHENTICATION_FAILED")).Str("detail"));
+        Assert.Equal("Device not found: nobody",
+            (await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest", new { device_id = "nobody", temperature = 1 }, TestServer.AdminKey), 404, "DEVICE_NOT_FOUND")).Str("detail"));
 
         // Only the two accepted readings were stored.
         var history = (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/history", key: null)).ReadJsonAsync()).GetProperty("data");
-        Assert.Equal(2, history.Int("count"));
+        Assert.Equal(2, history.GetArrayLength());
     }
 
     [Fact]
@@ -104,10 +108,11 @@ public abstract class BackendApiTests(ServerFixture fixture)
         var json = new StringBuilder("[");
         for (var i = 0; i < 5001; i++) json.Append(i == 0 ? "" : ",").Append("{\"temperature\":1}");
         await CodedAsync(await Client.PostRawAsync("/api/v1/ingest/batch", json.Append(']').ToString(), key), 422, "VALIDATION_ERROR");
-        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest/batch", Array.Empty<object>(), key), 422, "VALIDATION_ERROR");
+        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest/batch", Array.Empty<object>(), key), 422, "INVALID_PAYLOAD");
+        await CodedAsync(await Client.PostJsonAsync("/api/v1/ingest/batch", new object[] { new { temperature = 5 }, new { label = "x" } }, key), 422, "INVALID_PAYLOAD");
 
         var history = (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/history", key: null)).ReadJsonAsync()).GetProperty("data");
-        Assert.Equal(4, history.Int("count"));
+        Assert.Equal(4, history.GetArrayLength());
     }
 
     [Fact]
@@ -141,7 +146,7 @@ public abstract class BackendApiTests(ServerFixture fixture)
         var active = (await (await Client.GetAsync("/api/v1/devices", key: null)).ReadJsonAsync()).GetProperty("data");
         Assert.DoesNotContain(deviceId, active.EnumerateArray().Select(d => d.Str("device_id")));
         // Its data stays readable.
-        Assert.Equal(2, (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/history", key: null)).ReadJsonAsync()).GetProperty("data").Int("count"));
+        Assert.Equal(2, (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/history", key: null)).ReadJsonAsync()).GetProperty("data").GetArrayLength());
     }
 
     [Fact]
@@ -161,17 +166,21 @@ public abstract class BackendApiTests(ServerFixture fixture)
 
         const string range = "start=2025-01-01T00:00:00Z&end=2025-01-01T01:00:00Z";
         var seen = new List<string>();
-        string? cursor = null;
+        var url = $"/api/v1/devices/{deviceId}/history?{range}&limit=10";
         var pages = 0;
-        do
+        while (url is not null)
         {
-            var page = (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/history?{range}&limit=10{(cursor is null ? "" : "&cursor=" + cursor)}", key: null)).ReadJsonAsync()).GetProperty("data");
-            seen.AddRange(page.GetProperty("readings").EnumerateArray().Select(r => r.Str("timestamp")));
-            cursor = page.GetProperty("next_cursor").GetString();
-            Assert.Equal(cursor is not null, page.Bool("has_more"));
+            var response = await Client.GetAsync(url, key: null);
+            // data is a plain list of Readings, oldest first, as the original answers; paging is in headers.
+            var page = (await response.ReadJsonAsync()).GetProperty("data");
+            seen.AddRange(page.EnumerateArray().Select(r => r.Str("timestamp")));
+            var cursor = response.Headers.TryGetValues("X-Next-Cursor", out var values) ? values.Single() : null;
+            var link = response.Headers.TryGetValues("Link", out var links) ? links.Single() : null;
+            Assert.Equal(cursor is null, link is null);
+            if (link is not null) Assert.Matches($"^</api/v1/devices/{deviceId}/history\\?.*cursor={cursor}.*>; rel=\"next\"$", link);
+            url = link?[1..link.IndexOf('>')];
             pages++;
         }
-        while (cursor is not null);
         // 25 measurements and the status; the bare heartbeat carries no values and is no reading.
         Assert.Equal(3, pages);
         Assert.Equal(26, seen.Count);
@@ -179,15 +188,42 @@ public abstract class BackendApiTests(ServerFixture fixture)
         Assert.Equal("2025-01-01T00:30:00Z", seen[^1]);
 
         var desc = (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/history?{range}&order=desc&limit=2", key: null)).ReadJsonAsync()).GetProperty("data");
-        Assert.Equal(["2025-01-01T00:30:00Z", "2025-01-01T00:24:00Z"], desc.GetProperty("readings").EnumerateArray().Select(r => r.Str("timestamp")));
+        Assert.Equal(["2025-01-01T00:30:00Z", "2025-01-01T00:24:00Z"], desc.EnumerateArray().Select(r => r.Str("timestamp")));
         var humidity = (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/history?{range}&metric=humidity", key: null)).ReadJsonAsync()).GetProperty("data");
-        Assert.Equal([4, 9, 14, 19, 24], humidity.GetProperty("readings").EnumerateArray().Select(r => r.GetProperty("metrics").Int("humidity")));
+        Assert.Equal([4, 9, 14, 19, 24], humidity.EnumerateArray().Select(r => r.GetProperty("metrics").Int("humidity")));
 
         await CodedAsync(await Client.GetAsync($"/api/v1/devices/{deviceId}/history?start=2025-01-02T00:00:00Z&end=2025-01-01T00:00:00Z", key: null), 400, "VALIDATION_ERROR");
         await CodedAsync(await Client.GetAsync($"/api/v1/devices/{deviceId}/history?limit=0", key: null), 422, "VALIDATION_ERROR");
         await CodedAsync(await Client.GetAsync($"/api/v1/devices/{deviceId}/history?limit=10001", key: null), 422, "VALIDATION_ERROR");
         await CodedAsync(await Client.GetAsync($"/api/v1/devices/{deviceId}/history?range=forever", key: null), 422, "VALIDATION_ERROR");
         await CodedAsync(await Client.GetAsync($"/api/v1/devices/{deviceId}/history?cursor=nonsense", key: null), 422, "VALIDATION_ERROR");
+    }
+
+    [Fact]
+    public async Task Readings_HaveStableStringUuids_AndAStatusIsAReadingOfItsDevice_InHistoryAndOnItsStream()
+    {
+        var (deviceId, key) = await RegisterAsync();
+        await using var stream = await LiveStream.ConnectAsync(Server, $"/api/v1/realtime/subscribe/{deviceId}", key);
+        Assert.Equal($"Subscribed to device: {deviceId}", (await stream.ReceiveAsync()).Str("message"));
+
+        Assert.Equal(HttpStatusCode.Created, (await Client.PostJsonAsync("/status",
+            new { device_id = deviceId, timestamp = DateTime.UtcNow.AddSeconds(-2).ToString("O"), battery_level = 77, rssi = -61, online = true }, TestServer.AdminKey)).StatusCode);
+        var ingested = (await (await Client.PostJsonAsync("/api/v1/ingest", new { temperature = 21.5 }, key)).ReadJsonAsync()).GetProperty("data");
+        Assert.True(Guid.TryParse(ingested.Str("id"), out _), ingested.Str("id"));
+
+        var pushed = new[] { await stream.ReceiveAsync(), await stream.ReceiveAsync() };
+        Assert.All(pushed, frame => Assert.Equal("reading", frame.Str("type")));
+        var status = pushed[0].GetProperty("data");
+        // A status's numeric fields are the Reading's metrics; its online flag is no number.
+        Assert.Equal(["battery_level", "rssi"], status.GetProperty("metrics").EnumerateObject().Select(m => m.Name));
+        Assert.Equal(77, status.GetProperty("metrics").Int("battery_level"));
+        Assert.Equal(ingested.Str("id"), pushed[1].GetProperty("data").Str("id"));
+
+        var history = (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/history", key: null)).ReadJsonAsync()).GetProperty("data");
+        // The same reading has the same UUID in every answer, and the two are told apart.
+        Assert.Equal([status.Str("id"), ingested.Str("id")], history.EnumerateArray().Select(r => r.Str("id")));
+        Assert.Equal(ingested.Str("id"), (await (await Client.GetAsync($"/api/v1/devices/{deviceId}/latest", key: null)).ReadJsonAsync()).GetProperty("data").Str("id"));
+        Assert.Equal(["id", "device_id", "metrics", "timestamp"], history[1].EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]

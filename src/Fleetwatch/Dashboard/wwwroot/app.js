@@ -205,9 +205,9 @@ async function showDevice(deviceId) {
     const [history, deviceAlerts] = await Promise.all([
       api(`/api/v1/devices/${encodeURIComponent(deviceId)}/history?range=90d&order=desc&limit=20`),
       api(`/devices/${numericId}/alerts?limit=20`)]);
-    const latest = history.data.readings[0];
+    const latest = history.data[0];
     latestBox.replaceChildren(...Object.entries(latest?.metrics ?? {}).map(([name, value]) => el("div", { class: "card" }, name, el("b", {}, String(value)))));
-    events.replaceChildren(...history.data.readings.map((r) => el("tr", {}, el("td", {}, formatTime(r.timestamp)), el("td", {}, JSON.stringify(r.metrics)))));
+    events.replaceChildren(...history.data.map((r) => el("tr", {}, el("td", {}, formatTime(r.timestamp)), el("td", {}, JSON.stringify(r.metrics)))));
     alerts.replaceChildren(...deviceAlerts.map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.details.rule.name), el("td", {}, a.state))));
   }
 
