@@ -15,8 +15,15 @@ public static class HealthApi
 {
     public static readonly string Version = typeof(HealthApi).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
-    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder endpoints)
     {
+        // A probe that finds the database down answers 503 with Retry-After, as every route does then.
+        var routes = endpoints.MapGroup("").AddEndpointFilter(async (context, next) =>
+        {
+            var result = await next(context);
+            if (result is IStatusCodeHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable }) context.HttpContext.Response.Headers.RetryAfter = "1";
+            return result;
+        });
         routes.MapGet("/health", async (IDatabase database, CancellationToken ct) =>
         {
             var up = await PingAsync(database, ct);
@@ -35,7 +42,7 @@ public static class HealthApi
             var up = await PingAsync(database, ct);
             return TypedResults.Json(new DbHealthResponse(up ? "ok" : "unavailable"), FleetwatchJsonContext.Default.DbHealthResponse, statusCode: up ? 200 : 503);
         });
-        return routes;
+        return endpoints;
     }
 
     private static async Task<bool> PingAsync(IDatabase database, CancellationToken ct)

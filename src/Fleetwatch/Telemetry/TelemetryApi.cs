@@ -33,10 +33,7 @@ public static class TelemetryApi
             .Accepts<TelemetryBatchBody>("application/json").Produces<Accepted>(StatusCodes.Status202Accepted);
         group.MapGet("/devices/{device_id:long}/telemetry", (long device_id, string? limit, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics) =>
             ListAsync(device_id, long.MinValue, limit, http, devices, store, metrics)).RequireReadRole();
-        group.MapGet("/devices/{device_id:long}/telemetry/since", (long device_id, string? since_ts, string? limit, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics) =>
-            since_ts is null || !double.TryParse(since_ts, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var since) || !double.IsFinite(since)
-                ? Task.FromResult<IResult>(Problems.Validation("since_ts", "is required: Unix seconds, such as 1718359200"))
-                : ListAsync(device_id, (long)Math.Clamp(Math.Ceiling(since * 1e6), long.MinValue / 2, long.MaxValue / 2), limit, http, devices, store, metrics)).RequireReadRole();
+        group.MapGet("/devices/{device_id:long}/telemetry/since", SinceAsync).RequireReadRole();
         group.MapGet("/devices/{device_id:long}/telemetry/latest", GetLatest).RequireReadRole();
         return group;
     }
@@ -90,6 +87,16 @@ public static class TelemetryApi
             return Problems.Validation("limit", $"must be a whole number from 1 to {MaxLimit}");
         var query = EventQuery.Page(deviceId, EventQuery.AllKinds, fromMicros, long.MaxValue, ascending: false, limit);
         return new EventJson(await store.ReadEventsAsync(query, metrics, http.RequestAborted), single: false);
+    }
+
+    private static Task<IResult> SinceAsync(long device_id, string? since_ts, string? limit, HttpContext http, DeviceRegistry devices,
+        ITelemetryStore store, MetricDictionary metrics)
+    {
+        // Whose device it is comes before what is wrong with the query: another project's key learns nothing from a 422.
+        if (Visible(http, devices, device_id) is null) return Task.FromResult<IResult>(Problems.NotFound("device not found"));
+        if (since_ts is null || !double.TryParse(since_ts, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var since) || !double.IsFinite(since))
+            return Task.FromResult<IResult>(Problems.Validation("since_ts", "is required: Unix seconds, such as 1718359200"));
+        return ListAsync(device_id, (long)Math.Clamp(Math.Ceiling(since * 1e6), long.MinValue / 2, long.MaxValue / 2), limit, http, devices, store, metrics);
     }
 
     private static async Task<IResult> GetLatest(long device_id, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics)

@@ -12,7 +12,7 @@ public sealed partial class SqliteStore
 
     public Task<CommittedBatch> WriteBatchAsync(IReadOnlyList<EventDraft> drafts, MetricDictionary metrics, CancellationToken ct)
     {
-        _writer ??= new WriterCommands(_connectionString);
+        _writer ??= new WriterCommands(_connectionString, _busyTimeoutPragma);
         var w = _writer;
         var now = Clock.NowMicros();
         using var tx = w.Connection.BeginTransaction(deferred: false);
@@ -154,14 +154,14 @@ public sealed partial class SqliteStore
         public SqliteCommand DeleteRollupHour { get; }
         public SqliteCommand DeleteRollupHourMetrics { get; }
 
-        public WriterCommands(string connectionString)
+        public WriterCommands(string connectionString, string busyTimeoutPragma)
         {
             Connection = new SqliteConnection(connectionString);
             Connection.Open();
             // FULL syncs the WAL at every commit: an acknowledged write survives a power loss, not only a crash.
             Execute(Connection, null, "PRAGMA journal_mode=WAL");
             Execute(Connection, null, "PRAGMA synchronous=FULL");
-            UseSqliteBusyWait(Connection);
+            UseSqliteBusyWait(Connection, busyTimeoutPragma);
             InsertEvent = Prepare("INSERT INTO events (device_id, kind, ts, id, received_at, payload) VALUES ($d, $k, $ts, $id, $r, $p)",
                 "$d", "$k", "$ts", "$id", "$r", "$p");
             InsertDevice = Prepare("""

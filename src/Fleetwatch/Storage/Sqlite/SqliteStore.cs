@@ -13,16 +13,15 @@ namespace Fleetwatch.Storage.Sqlite;
 public sealed partial class SqliteStore : IDatabase, IApiKeyStore, IDeviceStore, IStatusStore, IEventBatchStore
 {
     private readonly string _connectionString;
+    private readonly string _busyTimeoutPragma;
 
     public SqliteStore(string connectionString)
     {
-        var builder = new SqliteConnectionStringBuilder(connectionString)
-        {
-            Pooling = true,
-            // Also how long a command waits on a locked database before failing.
-            DefaultTimeout = 30,
-        };
+        // "Default Timeout" (seconds, 30 unless the connection string says otherwise) is also how long a command
+        // waits on a database another process has locked before it fails, and the request gets 503.
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
         _connectionString = builder.ToString();
+        _busyTimeoutPragma = $"PRAGMA busy_timeout = {builder.DefaultTimeout * 1000}";
         var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
     }
@@ -33,7 +32,7 @@ public sealed partial class SqliteStore : IDatabase, IApiKeyStore, IDeviceStore,
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        UseSqliteBusyWait(connection);
+        UseSqliteBusyWait(connection, _busyTimeoutPragma);
         return connection;
     }
 
@@ -42,10 +41,10 @@ public sealed partial class SqliteStore : IDatabase, IApiKeyStore, IDeviceStore,
     /// database every 150 ms, so any short write beside the ingest writer — a webhook's bookkeeping, a flush of
     /// last-seen times — could stall a commit for 150 ms.
     /// </summary>
-    private static void UseSqliteBusyWait(SqliteConnection connection)
+    private static void UseSqliteBusyWait(SqliteConnection connection, string pragma)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA busy_timeout = 30000";
+        command.CommandText = pragma;
         command.ExecuteNonQuery();
     }
 
