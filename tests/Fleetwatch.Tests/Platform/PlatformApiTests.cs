@@ -116,6 +116,29 @@ public abstract partial class PlatformApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task TimestampsWithoutAnOffset_AreUtc_OnEveryApiThatTakesOne()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var id = await tenant.AddDeviceAsync(Server, "naive-1");
+        // Python's datetime.utcnow().isoformat(), with six and with nine fractional digits.
+        var telemetry = await Client.PostJsonAsync("/telemetry", Batch("naive-1",
+            new { ts = "2025-01-01T12:00:00.123456", data = new { temperature = 1 } },
+            new { ts = "2025-01-01T12:00:01.123456789", data = new { temperature = 2 } }), tenant.Key);
+        Assert.Equal(HttpStatusCode.Accepted, telemetry.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.PostJsonAsync("/api/v1/devices/naive-1/heartbeat", new { sent_at = "2025-01-01T12:00:02" }, tenant.Key)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.PostJsonAsync("/api/v1/devices/naive-1/stats", new { sent_at = "2025-01-01T12:00:03.5", upload_time = 7 }, tenant.Key)).StatusCode);
+
+        var events = (await (await Client.GetAsync($"/telemetry/devices/{id}/telemetry", tenant.Key)).ReadJsonAsync()).EnumerateArray();
+        Assert.Equal(["2025-01-01T12:00:03.5Z", "2025-01-01T12:00:02Z", "2025-01-01T12:00:01.123456Z", "2025-01-01T12:00:00.123456Z"], events.Select(e => e.Str("ts")));
+
+        // Query parameters too: the backend history's start and end, the alerts' since.
+        var history = await (await Client.GetAsync("/api/v1/devices/naive-1/history?start=2025-01-01T12:00:01&end=2025-01-01T12:00:03", tenant.Key)).ReadJsonAsync();
+        Assert.Equal(["2025-01-01T12:00:01.123456Z"], history.GetProperty("data").EnumerateArray().Select(r => r.Str("timestamp")));
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync($"/projects/{tenant.ProjectId}/alerts?since=2025-01-01T12:00:00", tenant.Key)).StatusCode);
+        await (await Client.GetAsync($"/projects/{tenant.ProjectId}/alerts?since=2025-01-01", tenant.Key)).ProblemAsync(422);
+    }
+
+    [Fact]
     public async Task Telemetry_BatchIsAcceptedAfterCommit_AndReadsBackNewestFirst()
     {
         var tenant = await Tenant.CreateAsync(Server);
