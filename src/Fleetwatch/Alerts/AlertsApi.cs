@@ -3,6 +3,7 @@ using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Hosting;
 using Fleetwatch.Rules;
+using Fleetwatch.Tenants;
 
 namespace Fleetwatch.Alerts;
 
@@ -18,15 +19,15 @@ public static class AlertsApi
 
     public static void MapAlerts(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("").RequireApiKey(AuthStyle.Platform);
+        var group = routes.MapPlatformGroup();
         group.MapGet("/projects/{project_id:long}/alerts", (long project_id, [AsParameters] AlertQuery query, HttpContext http, IRuleStore store) =>
-            http.GetCaller().CanSee(project_id) ? ListAsync(http, store, query, project_id, null) : Task.FromResult<IResult>(new AlertJson([]))).RequireReadRole();
-        group.MapGet("/devices/{device_id:long}/alerts", (long device_id, [AsParameters] AlertQuery query, HttpContext http, IRuleStore store, DeviceRegistry devices) =>
-            devices.Get(device_id) is { } device && http.GetCaller().CanSee(device.ProjectId)
-                ? ListAsync(http, store, query, null, device_id)
-                : Task.FromResult<IResult>(new AlertJson([]))).RequireReadRole();
-        group.MapPost("/alerts/{alert_id:long}/ack", (long alert_id, HttpContext http, IRuleStore store) => SetStateAsync(alert_id, "acknowledged", http, store)).RequireWriteRole();
-        group.MapPost("/alerts/{alert_id:long}/resolve", (long alert_id, HttpContext http, IRuleStore store) => SetStateAsync(alert_id, "resolved", http, store)).RequireWriteRole();
+            ListAsync(http, store, query, project_id, null)).RequireAccess(Access.Read).ListsOfTheProject();
+        group.MapGet("/devices/{device_id:long}/alerts", (long device_id, [AsParameters] AlertQuery query, HttpContext http, IRuleStore store) =>
+            ListAsync(http, store, query, null, device_id)).RequireAccess(Access.Read).ListsOfTheProject();
+        group.MapPost("/alerts/{alert_id:long}/ack", (long alert_id, HttpContext http, IRuleStore store) => SetStateAsync(alert_id, "acknowledged", http, store))
+            .RequireAccess(Access.Write);
+        group.MapPost("/alerts/{alert_id:long}/resolve", (long alert_id, HttpContext http, IRuleStore store) => SetStateAsync(alert_id, "resolved", http, store))
+            .RequireAccess(Access.Write);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, IRuleStore store, AlertQuery query, long? projectId, long? deviceId)
@@ -45,12 +46,8 @@ public static class AlertsApi
         return new AlertJson(alerts);
     }
 
-    private static async Task<IResult> SetStateAsync(long alertId, string state, HttpContext http, IRuleStore store)
-    {
-        if (await store.GetAlertAsync(alertId, http.RequestAborted) is not { } alert || !http.GetCaller().CanSee(alert.ProjectId))
-            return Problems.NotFound("alert not found");
-        return new AlertJson([(await store.SetAlertStateAsync(alertId, state, http.RequestAborted))!], single: true);
-    }
+    private static async Task<IResult> SetStateAsync(long alertId, string state, HttpContext http, IRuleStore store) =>
+        new AlertJson([(await store.SetAlertStateAsync(alertId, state, http.RequestAborted))!], single: true);
 }
 
 /// <summary>Alerts as JSON: <c>{id, project_id, device_id, rule_id, triggered_at, details, state, severity, acknowledged_at, resolved_at}</c>.</summary>

@@ -3,48 +3,34 @@ using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Auth;
 
-/// <summary>What a telemetry-backend route needs of its caller.</summary>
-public enum BackendAccess
-{
-    /// <summary>Reads: no key by default (the default project), or any key that may read.</summary>
-    Read,
-    /// <summary>Ingest: a device's own key, a project key that may write, or one of <c>DEVICE_API_KEYS</c>.</summary>
-    Write,
-    /// <summary>Device management: an admin key.</summary>
-    Admin,
-}
-
-/// <summary>The telemetry backend's authentication (CONTRACTS.md §4): 401 without a key, 403 with a wrong one, its error codes in the body.</summary>
+/// <summary>
+/// The telemetry backend's refusals (CONTRACTS.md §4): 401 without a key, 403 with a wrong one, its error codes in the
+/// body; reads without a key act on the default project unless <c>Auth:AnonymousBackendReads</c> is false.
+/// </summary>
 public static class BackendAuth
 {
-    public const string AuthenticationFailed = "AUTHENTICATION_FAILED";
+    public const string AuthenticationFailed = "AUTHENTICATION_FAILED", DeviceNotFound = "DEVICE_NOT_FOUND";
     public const string MissingKeyDetail = "Missing X-API-Key header";
 
-    public static TBuilder RequireBackendKey<TBuilder>(this TBuilder endpoint, BackendAccess access) where TBuilder : IEndpointConventionBuilder =>
-        endpoint.AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            var presented = http.Request.Headers[ApiKeyEndpoints.HeaderName].ToString();
-            Caller? caller;
-            if (presented.Length == 0)
-            {
-                if (access != BackendAccess.Read || !http.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.AnonymousBackendReads)
-                    return Problems.Coded(StatusCodes.Status401Unauthorized, MissingKeyDetail, AuthenticationFailed);
-                caller = new Caller(http.RequestServices.GetRequiredService<Tenancy>().DefaultProjectId, KeyRole.Read, "anonymous");
-            }
-            else
-            {
-                (caller, _) = await http.RequestServices.GetRequiredService<ApiKeyAuthenticator>().AuthenticateAsync(presented, http.RequestAborted);
-                if (caller is null) return Problems.Coded(StatusCodes.Status403Forbidden, "Invalid API key", AuthenticationFailed);
-                var allowed = access switch
-                {
-                    BackendAccess.Read => caller.CanRead,
-                    BackendAccess.Write => caller.CanWrite,
-                    _ => caller.Role == KeyRole.Admin,
-                };
-                if (!allowed) return Problems.Coded(StatusCodes.Status403Forbidden, $"This API key ({ApiKeys.RoleName(caller.Role)}) may not do this", AuthenticationFailed);
-            }
-            http.Items[typeof(Caller)] = caller;
-            return await next(context);
-        });
+    public static readonly AuthStyle Style = new BackendStyle();
+
+    private static readonly AnonymousAccess AnonymousReads = new(services =>
+        services.GetRequiredService<IOptions<AuthOptions>>().Value.AnonymousBackendReads
+            ? new Caller(services.GetRequiredService<Tenancy>().DefaultProjectId, KeyRole.Read, "anonymous")
+            : null);
+
+    public static RouteGroupBuilder MapBackendGroup(this IEndpointRouteBuilder routes, string prefix) => routes.MapGroup(prefix).WithAuthStyle(Style);
+
+    /// <summary>A read of the backend API: no key needed by default, as in the original.</summary>
+    public static TBuilder RequireBackendRead<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAccess(Access.Read).WithMetadata(AnonymousReads);
+
+    private sealed class BackendStyle() : AuthStyle(401, MissingKeyDetail, 403, "Invalid API key", 403, "Invalid API key")
+    {
+        public override string RoleMayNot(Caller caller, Access access) => $"This API key ({ApiKeys.RoleName(caller.Role)}) may not do this";
+
+        protected override string NotFoundDetail(string resource, string id) => $"Device not found: {id}";
+
+        protected override ProblemResult Decorate(ProblemResult problem, bool refusal) => Problems.Coded(problem, refusal ? AuthenticationFailed : DeviceNotFound);
+    }
 }

@@ -4,9 +4,9 @@ namespace Fleetwatch.Auth;
 /// <param name="DeviceId">Set for a device's own key: it writes that device's data and nothing else.</param>
 public sealed record Caller(long? ProjectId, KeyRole Role, string KeyPrefix, long? DeviceId = null)
 {
-    /// <summary>Whether this caller may write events of the device (0: a device not created yet).</summary>
     public const string OtherDeviceDetail = "This device key may write only its own device's data";
 
+    /// <summary>Whether this caller may write events of the device (0: a device not created yet).</summary>
     public bool MayWriteTo(long deviceId) => CanWrite && (DeviceId is null || DeviceId == deviceId);
 
     public bool CanRead => Role is KeyRole.Read or KeyRole.Admin;

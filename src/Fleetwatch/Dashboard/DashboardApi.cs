@@ -1,6 +1,7 @@
 using System.Reflection;
 using Fleetwatch.Auth;
 using Fleetwatch.Hosting;
+using Fleetwatch.Tenants;
 
 namespace Fleetwatch.Dashboard;
 
@@ -17,11 +18,11 @@ public static class DashboardApi
 
     public static void MapDashboard(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/auth").RequireApiKey(AuthStyle.Platform).MapGet("/me", (HttpContext http, Tenancy tenancy) =>
+        routes.MapPlatformGroup("/auth").MapGet("/me", (HttpContext http) =>
         {
-            var caller = http.GetCaller();
-            return TypedResults.Ok(new MeResponse(tenancy.ProjectOf(caller), ApiKeys.RoleName(caller.Role), caller.KeyPrefix, caller.IsServerAdmin));
-        });
+            var scope = http.GetScope();
+            return TypedResults.Ok(new MeResponse(scope.ProjectId, ApiKeys.RoleName(scope.Caller.Role), scope.Caller.KeyPrefix, scope.Caller.IsServerAdmin));
+        }).RequireAccess(Access.Any);
         routes.MapGet("/ui/{**path}", (string? path, HttpRequest request) =>
         {
             // The page's relative links need the trailing slash.

@@ -13,7 +13,7 @@ namespace Fleetwatch.Devices;
 /// </summary>
 public static partial class BackendDevicesApi
 {
-    public const string DeviceNotFound = "DEVICE_NOT_FOUND", DeviceInactive = "DEVICE_INACTIVE", ValidationError = "VALIDATION_ERROR", InvalidPayload = "INVALID_PAYLOAD";
+    public const string DeviceNotFound = BackendAuth.DeviceNotFound, DeviceInactive = "DEVICE_INACTIVE", ValidationError = "VALIDATION_ERROR", InvalidPayload = "INVALID_PAYLOAD";
 
     public sealed record RegisteredDevice(string Id, string DeviceId, string Name, string ApiKey, string CreatedAt, string Message);
     public sealed record RotatedKey(string DeviceId, string ApiKey, string Message);
@@ -24,28 +24,22 @@ public static partial class BackendDevicesApi
 
     public static void MapBackendDevices(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/devices");
-        group.MapPost("", RegisterAsync).RequireBackendKey(BackendAccess.Admin);
-        group.MapGet("", ListAsync).RequireBackendKey(BackendAccess.Read);
-        group.MapGet("/{device_id}", (string device_id, HttpContext http, DeviceRegistry devices, DeviceActivity activity, Tenancy tenancy) =>
-            Find(http, devices, tenancy, device_id) is { } device
-                ? (IResult)Envelope.Of(200, Describe(device, activity), FleetwatchJsonContext.Default.BackendDevice)
-                : NotFound(device_id))
-            .RequireBackendKey(BackendAccess.Read);
-        group.MapDelete("/{device_id}", DeactivateAsync).RequireBackendKey(BackendAccess.Admin);
-        group.MapPost("/{device_id}/rotate-key", RotateKeyAsync).RequireBackendKey(BackendAccess.Admin);
+        var group = routes.MapBackendGroup("/api/v1/devices");
+        group.MapPost("", RegisterAsync).RequireAccess(Access.Admin);
+        group.MapGet("", ListAsync).RequireBackendRead();
+        group.MapGet("/{device_id}", (HttpContext http, DeviceActivity activity) =>
+            Envelope.Of(200, Describe(http.GetScope().Get<DeviceRecord>(), activity), FleetwatchJsonContext.Default.BackendDevice))
+            .RequireBackendRead();
+        group.MapDelete("/{device_id}", DeactivateAsync).RequireAccess(Access.Admin);
+        group.MapPost("/{device_id}/rotate-key", RotateKeyAsync).RequireAccess(Access.Admin);
     }
 
-    /// <summary>The device of the caller's project with that string id, or null.</summary>
-    public static DeviceRecord? Find(HttpContext http, DeviceRegistry devices, Tenancy tenancy, string deviceId) =>
-        devices.TryGetId(tenancy.ProjectOf(http.GetCaller()), deviceId, out var id) ? devices.Get(id) : null;
-
-    public static ProblemResult NotFound(string deviceId) => Problems.Coded(StatusCodes.Status404NotFound, $"Device not found: {deviceId}", DeviceNotFound);
+    public static ProblemResult NotFound(string deviceId) => BackendAuth.Style.NotFound("device", deviceId);
 
     public static BackendDevice Describe(DeviceRecord device, DeviceActivity activity) => new(DeviceUid.Of(device.Id), device.ExternalId,
         device.Name ?? device.ExternalId, device.IsActive, Timestamps.Format(device.CreatedMicros), activity.LastSeen(device.Id) is { } seen ? Timestamps.Format(seen) : null);
 
-    private static async Task<IResult> RegisterAsync(HttpContext http, IDeviceStore store, IApiKeyStore keys, DeviceRegistry devices, Tenancy tenancy, ChangeBus changes)
+    private static async Task<IResult> RegisterAsync(HttpContext http, IDeviceStore store, IApiKeyStore keys, DeviceRegistry devices, ChangeBus changes)
     {
         var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request);
         if (problem is not null) return Problems.Coded(problem, problem.StatusCode == 422 ? ValidationError : InvalidPayload);
@@ -61,7 +55,7 @@ public static partial class BackendDevicesApi
             if (errors is not null) return Problems.Coded(Problems.Validation(errors), ValidationError);
         }
 
-        var projectId = tenancy.ProjectOf(http.GetCaller());
+        var projectId = http.GetScope().ProjectId;
         var device = await store.CreateDeviceAsync(projectId, deviceId, name ?? deviceId, [], http.RequestAborted);
         if (device is null) return Problems.Coded(StatusCodes.Status409Conflict, $"Device already exists: {deviceId}", "DEVICE_EXISTS");
         devices.Add(device);
@@ -72,9 +66,9 @@ public static partial class BackendDevicesApi
             Timestamps.Format(device.CreatedMicros), "Device registered. Store the API key now: it is shown only once."), FleetwatchJsonContext.Default.RegisteredDevice);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, DeviceRegistry devices, DeviceActivity activity, Tenancy tenancy, ITelemetryStore store, MetricDictionary metrics)
+    private static async Task<IResult> ListAsync(HttpContext http, DeviceRegistry devices, DeviceActivity activity, ITelemetryStore store, MetricDictionary metrics)
     {
-        var active = devices.InProject(tenancy.ProjectOf(http.GetCaller())).Where(d => d.IsActive).ToList();
+        var active = devices.InProject(http.GetScope().ProjectId).Where(d => d.IsActive).ToList();
         var rows = new List<(DeviceRecord Device, long Count, StoredEvent? Latest)>(active.Count);
         foreach (var device in active)
         {
@@ -104,18 +98,17 @@ public static partial class BackendDevicesApi
         });
     }
 
-    private static async Task<IResult> DeactivateAsync(string device_id, HttpContext http, IDeviceStore store, DeviceRegistry devices, DeviceActivity activity,
-        Tenancy tenancy, ChangeBus changes)
+    private static async Task<IResult> DeactivateAsync(HttpContext http, IDeviceStore store, DeviceRegistry devices, DeviceActivity activity, ChangeBus changes)
     {
-        if (Find(http, devices, tenancy, device_id) is not { } device) return NotFound(device_id);
+        var device = http.GetScope().Get<DeviceRecord>();
         await store.DeactivateDeviceAsync(device.Id, http.RequestAborted);
         await changes.PublishAsync(ChangeBus.DeviceTopic, device.Id.ToString(CultureInfo.InvariantCulture), http.RequestAborted);
         return Envelope.Of(StatusCodes.Status200OK, Describe(devices.Get(device.Id) ?? device, activity), FleetwatchJsonContext.Default.BackendDevice);
     }
 
-    private static async Task<IResult> RotateKeyAsync(string device_id, HttpContext http, IApiKeyStore keys, DeviceRegistry devices, Tenancy tenancy, ChangeBus changes)
+    private static async Task<IResult> RotateKeyAsync(HttpContext http, IApiKeyStore keys, ChangeBus changes)
     {
-        if (Find(http, devices, tenancy, device_id) is not { } device) return NotFound(device_id);
+        var device = http.GetScope().Get<DeviceRecord>();
         foreach (var old in (await keys.ListKeysAsync(device.ProjectId, http.RequestAborted)).Where(k => k.DeviceId == device.Id && k.RevokedMicros is null))
         {
             await keys.RevokeKeyAsync(old.Prefix, http.RequestAborted);

@@ -44,6 +44,23 @@ public sealed class DeviceRegistry : ICommitObserver
 
     public bool TryGetId(long projectId, string externalId, out long deviceId) => _ids.TryGetValue((projectId, externalId), out deviceId);
 
+    /// <summary>The device if this caller may see it at all: in a project it sees, and its own device for a device key.</summary>
+    public DeviceRecord? Find(Auth.Scope scope, long deviceId) =>
+        Get(deviceId) is { } device && scope.Caller.CanSee(device.ProjectId) && (scope.Caller.DeviceId is not { } own || own == device.Id) ? device : null;
+
+    /// <summary>A device by its own string id, in the request's project, if this caller may see it.</summary>
+    public DeviceRecord? Find(Auth.Scope scope, string externalId) => TryGetId(scope.ProjectId, externalId, out var id) ? Find(scope, id) : null;
+
+    /// <summary>
+    /// The device a write names in its body, in the request's project (0 when the write will create it); false when the
+    /// caller holds another device's key.
+    /// </summary>
+    public bool TryFindWritable(Auth.Scope scope, string externalId, out long deviceId)
+    {
+        TryGetId(scope.ProjectId, externalId, out deviceId);
+        return scope.Caller.MayWriteTo(deviceId);
+    }
+
     public DeviceRecord? Get(long deviceId) => _byId.GetValueOrDefault(deviceId);
 
     /// <summary>The device if it belongs to <paramref name="projectId"/>; another project's device is as good as missing.</summary>

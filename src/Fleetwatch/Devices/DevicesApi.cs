@@ -15,11 +15,13 @@ public static class DevicesApi
 
     public static RouteGroupBuilder MapDevices(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/projects/{project_id:long}/devices").RequireApiKey(AuthStyle.Platform);
-        group.MapPost("", CreateDevice).RequireRateLimiting(RateLimits.Devices).Accepts<DeviceBody>("application/json").Produces<DeviceResponse>(StatusCodes.Status201Created);
-        group.MapGet("", ListDevices).Produces<DeviceResponse[]>();
-        group.MapGet("/{device_id:long}", GetDevice).Produces<DeviceResponse>();
-        group.MapDelete("/{device_id:long}", DeleteDevice).Produces(StatusCodes.Status204NoContent);
+        var group = routes.MapPlatformGroup("/projects/{project_id:long}/devices");
+        group.MapPost("", CreateDevice).RequireAccess(Access.Admin, "Registering a device needs an admin key of the project")
+            .RequireRateLimiting(RateLimits.Devices).Accepts<DeviceBody>("application/json").Produces<DeviceResponse>(StatusCodes.Status201Created);
+        group.MapGet("", ListDevices).RequireAccess(Access.Read, "This API key's role may not read devices").ListsOfTheProject().Produces<DeviceResponse[]>();
+        group.MapGet("/{device_id:long}", (HttpContext http) => TypedResults.Ok(DeviceResponse.From(http.GetScope().Get<DeviceRecord>())))
+            .RequireAccess(Access.Read, "This API key's role may not read devices").Produces<DeviceResponse>();
+        group.MapDelete("/{device_id:long}", DeleteDevice).RequireAccess(Access.Admin, "Deleting a device needs an admin key of the project").Produces(StatusCodes.Status204NoContent);
         // PATCH replaces the tags, POST adds to them, DELETE removes the given ones.
         (string Method, Func<string[], string[], string[]> Change)[] tagChanges =
         [
@@ -30,17 +32,15 @@ public static class DevicesApi
         foreach (var (method, change) in tagChanges)
         {
             group.MapMethods("/{device_id:long}/tags", [method],
-                (long project_id, long device_id, HttpContext http, IDeviceStore store, DeviceRegistry devices, ChangeBus changes) =>
-                    ChangeTagsAsync(project_id, device_id, http, store, devices, changes, change))
-                .Accepts<TagsBody>("application/json").Produces<DeviceTagsResponse>();
+                (HttpContext http, IDeviceStore store, DeviceRegistry devices, ChangeBus changes) => ChangeTagsAsync(http, store, devices, changes, change))
+                .RequireAccess(Access.Admin, "Changing tags needs an admin key of the project").Accepts<TagsBody>("application/json").Produces<DeviceTagsResponse>();
         }
         return group;
     }
 
     private static async Task<IResult> CreateDevice(long project_id, HttpContext http, ITenantStore tenants, IDeviceStore store, DeviceRegistry devices, ChangeBus changes)
     {
-        if (await TenantsApi.FindProjectAsync(http, project_id, tenants) is null) return Problems.NotFound("project not found");
-        if (!http.GetCaller().CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Registering a device needs an admin key of the project");
+        if (await tenants.GetProjectAsync(project_id, http.RequestAborted) is null) return Problems.NotFound("project not found");
         var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request);
         if (problem is not null) return problem;
         using (document)
@@ -62,38 +62,23 @@ public static class DevicesApi
         }
     }
 
-    private static IResult ListDevices(long project_id, string? tag, HttpContext http, DeviceRegistry devices)
+    private static IResult ListDevices(long project_id, string? tag, DeviceRegistry devices)
     {
-        var caller = http.GetCaller();
-        if (!caller.CanSee(project_id)) return TypedResults.Ok(Array.Empty<DeviceResponse>());
-        if (!caller.CanRead) return Problems.Of(StatusCodes.Status403Forbidden, "This API key's role may not read devices");
         var listed = devices.InProject(project_id).Where(d => tag is null || d.HasTag(tag)).OrderBy(d => d.Id);
         return TypedResults.Ok(listed.Select(DeviceResponse.From).ToArray());
     }
 
-    private static IResult GetDevice(long project_id, long device_id, HttpContext http, DeviceRegistry devices)
+    private static async Task<IResult> DeleteDevice(long device_id, IDeviceStore store, ChangeBus changes, HttpContext http)
     {
-        var caller = http.GetCaller();
-        if (!caller.CanSee(project_id) || devices.Get(project_id, device_id) is not { } device) return Problems.NotFound("device not found");
-        return caller.CanRead ? TypedResults.Ok(DeviceResponse.From(device)) : Problems.Of(StatusCodes.Status403Forbidden, "This API key's role may not read devices");
-    }
-
-    private static async Task<IResult> DeleteDevice(long project_id, long device_id, HttpContext http, IDeviceStore store, DeviceRegistry devices, ChangeBus changes)
-    {
-        var caller = http.GetCaller();
-        if (!caller.CanSee(project_id) || devices.Get(project_id, device_id) is null) return Problems.NotFound("device not found");
-        if (!caller.CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Deleting a device needs an admin key of the project");
         await store.DeleteDeviceAsync(device_id, http.RequestAborted);
         await changes.PublishAsync(ChangeBus.DeviceTopic, device_id.ToString(System.Globalization.CultureInfo.InvariantCulture), http.RequestAborted);
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> ChangeTagsAsync(long project_id, long device_id, HttpContext http, IDeviceStore store, DeviceRegistry devices,
-        ChangeBus changes, Func<string[], string[], string[]> change)
+    private static async Task<IResult> ChangeTagsAsync(HttpContext http, IDeviceStore store, DeviceRegistry devices, ChangeBus changes,
+        Func<string[], string[], string[]> change)
     {
-        var caller = http.GetCaller();
-        if (!caller.CanSee(project_id) || devices.Get(project_id, device_id) is not { } device) return Problems.NotFound("device not found");
-        if (!caller.CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Changing tags needs an admin key of the project");
+        var device = http.GetScope().Get<DeviceRecord>();
         var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request);
         if (problem is not null) return problem;
         using (document)
@@ -103,10 +88,10 @@ public static class DevicesApi
             if (errors is not null) return Problems.Validation(errors);
             var tags = DeviceTags.Normalize(change(device.Tags, given!));
             if (tags.Length > DeviceTags.MaxTags) return Problems.Validation("tags", $"a device may have at most {DeviceTags.MaxTags} tags");
-            if (!await store.SetTagsAsync(device_id, tags, http.RequestAborted)) return Problems.NotFound("device not found");
+            if (!await store.SetTagsAsync(device.Id, tags, http.RequestAborted)) return Problems.NotFound("device not found");
             devices.Add(device with { Tags = tags });
-            await changes.PublishAsync(ChangeBus.DeviceTopic, device_id.ToString(System.Globalization.CultureInfo.InvariantCulture), http.RequestAborted);
-            return TypedResults.Ok(new DeviceTagsResponse(device_id, tags));
+            await changes.PublishAsync(ChangeBus.DeviceTopic, device.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), http.RequestAborted);
+            return TypedResults.Ok(new DeviceTagsResponse(device.Id, tags));
         }
     }
 }

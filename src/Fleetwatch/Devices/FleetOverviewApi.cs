@@ -3,6 +3,7 @@ using Fleetwatch.Fleet;
 using Fleetwatch.Hosting;
 using Fleetwatch.Rules;
 using Fleetwatch.Status;
+using Fleetwatch.Tenants;
 using Fleetwatch.Storage;
 using Microsoft.Extensions.Options;
 
@@ -30,12 +31,11 @@ public static class FleetOverviewApi
     public sealed record FleetOverview(FleetCounts Counts, int Matched, int Offset, int Limit, string[] Tags, FleetDevice[] Devices);
 
     public static void MapFleetOverview(this IEndpointRouteBuilder routes) =>
-        routes.MapGroup("/projects/{project_id:long}/fleet").RequireApiKey(AuthStyle.Platform).MapGet("", ListAsync).RequireReadRole().Produces<FleetOverview>();
+        routes.MapPlatformGroup("/projects/{project_id:long}/fleet").MapGet("", ListAsync).RequireAccess(Access.Read).Produces<FleetOverview>();
 
     private static async Task<IResult> ListAsync(long project_id, [AsParameters] FleetQuery query, HttpContext http, DeviceRegistry devices,
         LatestStatusCache latest, DeviceActivity activity, FleetState fleet, IRuleStore rules, IOptions<StatusOptions> status)
     {
-        if (!http.GetCaller().CanSee(project_id)) return Problems.NotFound("project not found");
         Dictionary<string, string[]>? errors = null;
         var state = query.State ?? "all";
         if (!States.Contains(state)) ValidationErrors.Add(ref errors, "state", $"must be one of {string.Join(", ", States)}");

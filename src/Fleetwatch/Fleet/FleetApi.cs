@@ -31,40 +31,45 @@ public static class FleetApi
 {
     private const int MaxBodyBytes = 4 * 1024;
 
+    /// <summary>401 for a missing or wrong key; every error carries "msg" beside the problem's detail, as the simulator reads it.</summary>
+    public static readonly AuthStyle Style = new FleetStyle();
+
     public static RouteGroupBuilder MapFleet(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/devices/{device_id}");
-        group.AddEndpointFilter(AuthenticateAsync);
-        group.MapPost("/heartbeat", (string device_id, HttpContext http, IngestWriter writer, DeviceRegistry devices) =>
-            ReportAsync(device_id, http, writer, devices, EventKind.Heartbeat)).RequireWriteRole().CountsAsIngest()
+        // The original sent no key: with anonymous fleet access on, requests without one act on the default project's devices.
+        var anonymous = new AnonymousAccess(services => services.GetRequiredService<IOptions<FleetOptions>>().Value.AnonymousAccess
+            ? new Caller(services.GetRequiredService<Tenancy>().DefaultProjectId, KeyRole.Admin, "anonymous") : null);
+        var group = routes.MapGroup("/api/v1/devices/{device_id}").WithAuthStyle(Style).WithMetadata(anonymous);
+        group.MapPost("/heartbeat", (string device_id, HttpContext http, IngestWriter writer) =>
+            ReportAsync(device_id, http, writer, EventKind.Heartbeat)).RequireAccess(Access.Write).CountsAsIngest()
             .Accepts<HeartbeatBody>("application/json").Produces(StatusCodes.Status204NoContent);
-        group.MapPost("/stats", (string device_id, HttpContext http, IngestWriter writer, DeviceRegistry devices) =>
-            ReportAsync(device_id, http, writer, devices, EventKind.UploadStat)).RequireWriteRole().CountsAsIngest()
+        group.MapPost("/stats", (string device_id, HttpContext http, IngestWriter writer) =>
+            ReportAsync(device_id, http, writer, EventKind.UploadStat)).RequireAccess(Access.Write).CountsAsIngest()
             .Accepts<UploadStatBody>("application/json").Produces(StatusCodes.Status204NoContent);
-        group.MapGet("/stats", GetStats).RequireReadRole().Produces<FleetStatsResponse>().Produces(StatusCodes.Status204NoContent);
-        group.MapGet("/uptime", GetDailyUptime).RequireReadRole().Produces<DailyUptimeResponse>();
+        group.MapGet("/stats", GetStats).RequireAccess(Access.Read).Produces<FleetStatsResponse>().Produces(StatusCodes.Status204NoContent);
+        group.MapGet("/uptime", GetDailyUptime).RequireAccess(Access.Read).Produces<DailyUptimeResponse>();
 
         routes.MapGet("/", () => TypedResults.Ok(new RootResponse("Fleetwatch", HealthApi.Version, "/health")));
-        var debug = routes.MapGroup("/debug").RequireApiKey(AuthStyle.DeviceStatus);
-        debug.AddEndpointFilter(async (context, next) => context.HttpContext.GetCaller().Role == KeyRole.Admin
-            ? await next(context) : Problems.Of(StatusCodes.Status403Forbidden, "The debug endpoints need an admin key"));
-        debug.MapGet("/devices", (HttpContext http, DeviceRegistry devices, Tenancy tenancy) =>
-            TypedResults.Ok(devices.InProject(tenancy.ProjectOf(http.GetCaller())).Select(d => new DebugDevice(d.ExternalId)).ToArray()));
-        debug.MapGet("/stats/{device_id}", IResult (string device_id, HttpContext http, DeviceRegistry devices, FleetState fleet, Tenancy tenancy) =>
+        var debug = routes.MapGroup("/debug").WithAuthStyle(Style).RequireAccess(Access.Admin, "The debug endpoints need an admin key");
+        debug.MapGet("/devices", (HttpContext http, DeviceRegistry devices) =>
+            TypedResults.Ok(devices.InProject(http.GetScope().ProjectId).Select(d => new DebugDevice(d.ExternalId)).ToArray()));
+        debug.MapGet("/stats/{device_id}", (string device_id, HttpContext http, FleetState fleet) =>
         {
-            if (!devices.TryGetId(tenancy.ProjectOf(http.GetCaller()), device_id, out var id)) return NotFound();
-            var s = fleet.Get(id) ?? new FleetStats(0, 0, 0, 0, 0);
+            var s = fleet.Get(http.GetScope().Get<DeviceRecord>().Id) ?? new FleetStats(0, 0, 0, 0, 0);
             return TypedResults.Ok(new DebugStatsResponse(device_id, s.Heartbeats, s.DistinctMinutes, s.Uploads, s.AverageUploadNanoseconds,
                 GoDuration.Format(s.AverageUploadNanoseconds), s.Uptime));
         });
         return group;
     }
 
-    private static async Task<IResult> ReportAsync(string deviceId, HttpContext http, IngestWriter writer, DeviceRegistry devices, EventKind kind)
+    private sealed class FleetStyle() : AuthStyle(401, "Missing API key", 401, "Invalid API key", 401, "Invalid API key")
     {
-        var projectId = http.RequestServices.GetRequiredService<Tenancy>().ProjectOf(http.GetCaller());
-        if (!devices.TryGetId(projectId, deviceId, out var id)) return NotFound();
-        if (!http.GetCaller().MayWriteTo(id)) return Fail(StatusCodes.Status403Forbidden, Caller.OtherDeviceDetail);
+        protected override ProblemResult Decorate(ProblemResult problem, bool refusal) => WithMsg(problem);
+    }
+
+    private static async Task<IResult> ReportAsync(string deviceId, HttpContext http, IngestWriter writer, EventKind kind)
+    {
+        var device = http.GetScope().Get<DeviceRecord>();
         var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBodyBytes);
         if (problem is not null) return WithMsg(problem);
         FleetReport? report;
@@ -84,9 +89,9 @@ public static class FleetApi
 
         await writer.WriteAsync([new EventDraft
         {
-            ProjectId = projectId,
+            ProjectId = device.ProjectId,
             ExternalId = deviceId,
-            DeviceId = id,
+            DeviceId = device.Id,
             Kind = kind,
             TsMicros = r.SentAtMicros,
             Fields = kind == EventKind.UploadStat ? [new Field(FleetState.UploadTimeField, FieldValue.Of(r.UploadNanoseconds))] : [],
@@ -98,9 +103,9 @@ public static class FleetApi
     /// Uptime per UTC day over the last <c>days</c> (1–366, default 30): distinct heartbeat minutes of the day ÷ the
     /// day's minutes (so far, for today) × 100 — from the same in-memory minute bitmap as the stats.
     /// </summary>
-    private static IResult GetDailyUptime(string device_id, string? days, HttpContext http, DeviceRegistry devices, FleetState fleet, Tenancy tenancy)
+    private static IResult GetDailyUptime(string device_id, string? days, HttpContext http, FleetState fleet)
     {
-        if (!devices.TryGetId(tenancy.ProjectOf(http.GetCaller()), device_id, out var id)) return NotFound();
+        var id = http.GetScope().Get<DeviceRecord>().Id;
         var count = 30;
         if (days is not null && (!int.TryParse(days, out count) || count is < 1 or > 366)) return WithMsg(Problems.Validation("days", "must be a whole number from 1 to 366"));
         var nowMinute = FleetState.MinuteOf(Clock.NowMicros());
@@ -117,40 +122,11 @@ public static class FleetApi
         return TypedResults.Ok(new DailyUptimeResponse(device_id, result));
     }
 
-    private static IResult GetStats(string device_id, HttpContext http, DeviceRegistry devices, FleetState fleet, Tenancy tenancy)
+    private static IResult GetStats(HttpContext http, FleetState fleet)
     {
-        if (!devices.TryGetId(tenancy.ProjectOf(http.GetCaller()), device_id, out var id)) return NotFound();
-        if (fleet.Get(id) is not { } stats) return TypedResults.NoContent();
+        if (fleet.Get(http.GetScope().Get<DeviceRecord>().Id) is not { } stats) return TypedResults.NoContent();
         return TypedResults.Ok(new FleetStatsResponse(stats.Uptime, GoDuration.Format(stats.AverageUploadNanoseconds)));
     }
-
-    /// <summary>
-    /// No key: allowed for the default project's devices when anonymous fleet access is on (the original
-    /// sent none). A key: must be valid, and scopes the request to its project.
-    /// </summary>
-    private static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var presented = http.Request.Headers[ApiKeyEndpoints.HeaderName].ToString();
-        Caller? caller;
-        if (presented.Length == 0)
-        {
-            if (!http.RequestServices.GetRequiredService<IOptions<FleetOptions>>().Value.AnonymousAccess)
-                return Fail(StatusCodes.Status401Unauthorized, "Missing API key");
-            caller = new Caller(http.RequestServices.GetRequiredService<Tenancy>().DefaultProjectId, KeyRole.Admin, "anonymous");
-        }
-        else
-        {
-            (caller, _) = await http.RequestServices.GetRequiredService<ApiKeyAuthenticator>().AuthenticateAsync(presented, http.RequestAborted);
-            if (caller is null) return Fail(StatusCodes.Status401Unauthorized, "Invalid API key");
-        }
-        http.Items[typeof(Caller)] = caller;
-        return await next(context);
-    }
-
-    private static ProblemResult NotFound() => Fail(StatusCodes.Status404NotFound, "device not found");
-
-    private static ProblemResult Fail(int status, string message) => new(status, message, extensions: [new("msg", message)]);
 
     /// <summary>The fleet API's clients read "msg": every error carries it beside the problem's detail.</summary>
     private static ProblemResult WithMsg(ProblemResult problem) => new(problem.StatusCode, problem.Detail, problem.Errors, [new("msg", problem.Detail)]);

@@ -67,6 +67,10 @@ public static class FleetwatchApp
         app.UseOperations();
         app.UseMetrics();
         app.UseRateLimiter();
+        // One way in: the key becomes a caller (authorization runs the API-key scheme for endpoints with a policy),
+        // then every resource the route names is resolved to the caller's project before any handler runs.
+        app.UseAuthorization();
+        app.UseMiddleware<ScopeMiddleware>();
         app.MapStreams();
         app.MapApiDocs();
         app.MapHealth();
@@ -94,6 +98,15 @@ public static class FleetwatchApp
         builder.Services.AddSingleton<KeyUsageRecorder>();
         builder.Services.AddHostedService(s => s.GetRequiredService<KeyUsageRecorder>());
         builder.Services.AddSingleton<Tenancy>();
+        builder.Services.AddAccessPolicies();
+        builder.Services.AddSingleton<IScopeResolver, ProjectResolver>();
+        builder.Services.AddSingleton<IScopeResolver, ApiKeyResolver>();
+        builder.Services.AddSingleton<IScopeResolver, DeviceIdResolver>();
+        builder.Services.AddSingleton<IScopeResolver, ExternalDeviceIdResolver>();
+        builder.Services.AddSingleton<IScopeResolver, RuleResolver>();
+        builder.Services.AddSingleton<IScopeResolver, AlertResolver>();
+        builder.Services.AddSingleton<IScopeResolver, WebhookResolver>();
+        builder.Services.AddSingleton<IScopeResolver, DeliveryResolver>();
     }
 
     private static void AddIngest(this WebApplicationBuilder builder)

@@ -61,7 +61,7 @@ public static class RateLimits
     /// <summary>The key's prefix (never the secret) when a key is sent, else the client address.</summary>
     private static string ClientOf(HttpContext http)
     {
-        var key = http.Request.Headers[ApiKeyEndpoints.HeaderName].ToString();
+        var key = http.Request.Headers[ApiKeyAuthenticationHandler.HeaderName].ToString();
         var dot = key.IndexOf('.');
         return dot == Auth.ApiKeys.PrefixLength ? "key:" + key[..dot] : "ip:" + (http.Connection.RemoteIpAddress ?? IPAddress.None);
     }

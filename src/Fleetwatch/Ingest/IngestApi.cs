@@ -19,12 +19,12 @@ public static class IngestApi
 
     public static void MapIngest(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/ingest");
-        group.MapPost("", IngestOneAsync).RequireBackendKey(BackendAccess.Write).CountsAsIngest();
-        group.MapPost("/batch", IngestBatchAsync).RequireBackendKey(BackendAccess.Write).CountsAsIngest();
+        var group = routes.MapBackendGroup("/api/v1/ingest").RequireAccess(Access.Write);
+        group.MapPost("", IngestOneAsync).CountsAsIngest();
+        group.MapPost("/batch", IngestBatchAsync).CountsAsIngest();
     }
 
-    private static async Task<IResult> IngestOneAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices, Tenancy tenancy)
+    private static async Task<IResult> IngestOneAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxOneBytes);
         if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
@@ -43,13 +43,13 @@ public static class IngestApi
             }
         }
         if (reading is not { } r) return Problems.Coded(Problems.Validation(errors!), CodeOf(invalidPayload));
-        var (draft, refusal) = Draft(http, devices, tenancy, r, Storage.Clock.NowMicros());
+        var (draft, refusal) = Draft(http, devices, r, Storage.Clock.NowMicros());
         if (refusal is not null) return refusal;
         var stored = (await writer.WriteAsync([draft!], http.RequestAborted))[0];
         return new Envelope(StatusCodes.Status201Created, json => EventJson.WriteReading(json, stored, draft!.ExternalId));
     }
 
-    private static async Task<IResult> IngestBatchAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices, Tenancy tenancy)
+    private static async Task<IResult> IngestBatchAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBatchBytes);
         if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
@@ -74,7 +74,7 @@ public static class IngestApi
         var drafts = new EventDraft[readings.Count];
         for (var i = 0; i < drafts.Length; i++)
         {
-            var (draft, refusal) = Draft(http, devices, tenancy, readings[i], now);
+            var (draft, refusal) = Draft(http, devices, readings[i], now);
             if (refusal is not null) return refusal;
             drafts[i] = draft!;
         }
@@ -92,7 +92,7 @@ public static class IngestApi
     private static string CodeOf(bool invalidPayload) => invalidPayload ? BackendDevicesApi.InvalidPayload : BackendDevicesApi.ValidationError;
 
     /// <summary>The event for a reading, or why the caller may not write it (unknown, inactive or someone else's device).</summary>
-    private static (EventDraft? Draft, ProblemResult? Refusal) Draft(HttpContext http, DeviceRegistry devices, Tenancy tenancy, Reading reading, long now)
+    private static (EventDraft? Draft, ProblemResult? Refusal) Draft(HttpContext http, DeviceRegistry devices, Reading reading, long now)
     {
         var caller = http.GetCaller();
         DeviceRecord? device;
@@ -101,13 +101,13 @@ public static class IngestApi
             device = devices.Get(own);
             if (device is null) return (null, BackendDevicesApi.NotFound(reading.DeviceId ?? own.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             if (reading.DeviceId is not null && reading.DeviceId != device.ExternalId)
-                return (null, Problems.Coded(StatusCodes.Status403Forbidden, Caller.OtherDeviceDetail, BackendAuth.AuthenticationFailed));
+                return (null, BackendAuth.Style.Forbidden(Caller.OtherDeviceDetail));
         }
         else
         {
             if (reading.DeviceId is null)
                 return (null, Problems.Coded(Problems.Validation("device_id", "is required with a key that is not a device's own"), BackendDevicesApi.ValidationError));
-            device = BackendDevicesApi.Find(http, devices, tenancy, reading.DeviceId);
+            device = devices.Find(http.GetScope(), reading.DeviceId);
             if (device is null) return (null, BackendDevicesApi.NotFound(reading.DeviceId));
         }
         if (!device.IsActive) return (null, Problems.Coded(StatusCodes.Status409Conflict, $"Device is inactive: {device.ExternalId}", BackendDevicesApi.DeviceInactive));

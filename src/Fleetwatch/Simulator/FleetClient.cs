@@ -32,7 +32,7 @@ public sealed class FleetClient : IDisposable
             BaseAddress = baseAddress,
             Timeout = TimeSpan.FromSeconds(60),
         };
-        if (apiKey is not null) _http.DefaultRequestHeaders.Add(ApiKeyEndpoints.HeaderName, apiKey);
+        if (apiKey is not null) _http.DefaultRequestHeaders.Add(ApiKeyAuthenticationHandler.HeaderName, apiKey);
     }
 
     public long Retries => Interlocked.Read(ref _retries);

@@ -14,20 +14,28 @@ public static class StatusApi
 {
     private const int MaxBodyBytes = 16 * 1024;
 
+    /// <summary>401 for a missing and for a wrong key, as both original services answered; a device is "Device {id} not found".</summary>
+    public static readonly AuthStyle Style = new StatusStyle();
+
     public static RouteGroupBuilder MapStatus(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/status").RequireApiKey(AuthStyle.DeviceStatus);
-        group.MapPost("", PostStatus).RequireWriteRole().CountsAsIngest()
+        var group = routes.MapGroup("/status").WithAuthStyle(Style);
+        group.MapPost("", PostStatus).RequireAccess(Access.Write).CountsAsIngest()
             .Accepts<StatusBody>("application/json").Produces<StatusRecordResponse>(StatusCodes.Status201Created);
         // Literal segments win over {device_id} in routing, so these are never shadowed by a device id.
-        group.MapGet("/summary", GetSummary).RequireReadRole().Produces<SummaryResponse>();
-        group.MapGet("/at-risk", GetAtRisk).RequireReadRole().Produces<AtRiskResponse>();
-        group.MapGet("/{device_id}", GetLatest).RequireReadRole().Produces<StatusRecordResponse>();
-        group.MapGet("/{device_id}/history", GetHistory).RequireReadRole().Produces<HistoryResponse>();
+        group.MapGet("/summary", GetSummary).RequireAccess(Access.Read).Produces<SummaryResponse>();
+        group.MapGet("/at-risk", GetAtRisk).RequireAccess(Access.Read).Produces<AtRiskResponse>();
+        group.MapGet("/{device_id}", GetLatest).RequireAccess(Access.Read).Produces<StatusRecordResponse>();
+        group.MapGet("/{device_id}/history", GetHistory).RequireAccess(Access.Read).Produces<HistoryResponse>();
         return group;
     }
 
-    private static async Task<IResult> PostStatus(HttpContext http, IngestWriter writer, DeviceRegistry devices, Tenancy tenancy)
+    private sealed class StatusStyle() : AuthStyle(401, "Missing API key", 401, "Invalid API key", 401, "Invalid API key")
+    {
+        protected override string NotFoundDetail(string resource, string id) => $"Device {id} not found";
+    }
+
+    private static async Task<IResult> PostStatus(HttpContext http, IngestWriter writer, DeviceRegistry devices)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBodyBytes);
         if (problem is not null) return problem;
@@ -46,12 +54,11 @@ public static class StatusApi
         }
         if (parsed is not { } status) return Problems.Validation(errors!);
 
-        var projectId = tenancy.ProjectOf(http.GetCaller());
-        devices.TryGetId(projectId, status.DeviceId, out var deviceId);
-        if (!http.GetCaller().MayWriteTo(deviceId)) return Problems.Of(StatusCodes.Status403Forbidden, Caller.OtherDeviceDetail);
+        var scope = http.GetScope();
+        if (!devices.TryFindWritable(scope, status.DeviceId, out var deviceId)) return Style.Forbidden(Caller.OtherDeviceDetail);
         var draft = new EventDraft
         {
-            ProjectId = projectId,
+            ProjectId = scope.ProjectId,
             ExternalId = status.DeviceId,
             DeviceId = deviceId,
             Kind = EventKind.Status,
@@ -67,17 +74,15 @@ public static class StatusApi
         return TypedResults.Created($"/status/{Uri.EscapeDataString(status.DeviceId)}", StatusRecordResponse.From(status.DeviceId, stored));
     }
 
-    private static IResult GetLatest(string device_id, HttpContext http, DeviceRegistry devices, LatestStatusCache latest, Tenancy tenancy)
+    private static IResult GetLatest(string device_id, HttpContext http, LatestStatusCache latest)
     {
-        var projectId = tenancy.ProjectOf(http.GetCaller());
-        if (!devices.TryGetId(projectId, device_id, out var deviceId) || latest.Get(projectId, deviceId) is not { } status)
-            return Problems.NotFound($"Device {device_id} not found");
-        return TypedResults.Ok(StatusRecordResponse.From(status));
+        var device = http.GetScope().Get<DeviceRecord>();
+        return latest.Get(device.ProjectId, device.Id) is { } status ? TypedResults.Ok(StatusRecordResponse.From(status)) : Style.NotFound("device", device_id);
     }
 
-    private static IResult GetSummary(HttpContext http, LatestStatusCache latest, Tenancy tenancy, IOptions<StatusOptions> options, TimeProvider time)
+    private static IResult GetSummary(HttpContext http, LatestStatusCache latest, IOptions<StatusOptions> options, TimeProvider time)
     {
-        var statuses = latest.Snapshot(tenancy.ProjectOf(http.GetCaller()));
+        var statuses = latest.Snapshot(http.GetScope().ProjectId);
         var devices = new SummaryDevice[statuses.Count];
         var now = Clock.ToMicros(time.GetUtcNow().UtcDateTime);
         int online = 0, atRisk = 0;
@@ -90,9 +95,9 @@ public static class StatusApi
         return TypedResults.Ok(new SummaryResponse(devices.Length, online, devices.Length - online, atRisk, devices));
     }
 
-    private static IResult GetAtRisk(HttpContext http, LatestStatusCache latest, Tenancy tenancy, IOptions<StatusOptions> options, TimeProvider time)
+    private static IResult GetAtRisk(HttpContext http, LatestStatusCache latest, IOptions<StatusOptions> options, TimeProvider time)
     {
-        var statuses = latest.Snapshot(tenancy.ProjectOf(http.GetCaller()));
+        var statuses = latest.Snapshot(http.GetScope().ProjectId);
         var now = Clock.ToMicros(time.GetUtcNow().UtcDateTime);
         var atRisk = new List<AtRiskDevice>();
         foreach (var s in statuses)
@@ -104,11 +109,9 @@ public static class StatusApi
         return TypedResults.Ok(new AtRiskResponse(statuses.Count, atRisk.Count, atRisk));
     }
 
-    private static async Task<IResult> GetHistory(string device_id, HttpContext http, DeviceRegistry devices, IStatusStore store,
-        MetricDictionary metrics, Tenancy tenancy)
+    private static async Task<IResult> GetHistory(string device_id, HttpContext http, IStatusStore store, MetricDictionary metrics)
     {
-        var projectId = tenancy.ProjectOf(http.GetCaller());
-        if (!devices.TryGetId(projectId, device_id, out var deviceId)) return Problems.NotFound($"Device {device_id} not found");
+        var deviceId = http.GetScope().Get<DeviceRecord>().Id;
         if (HistoryQuery.Parse(http.Request.Query, out var errors) is not { } query) return Problems.Validation(errors!);
 
         var offset = (long)(query.Page - 1) * query.PageSize;

@@ -22,46 +22,27 @@ public static class StreamsApi
     public static void MapStreams(this WebApplication app)
     {
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        app.Map("/api/v1/realtime/subscribe/{device_id}", (string device_id, HttpContext http) => StreamDeviceAsync(http, device_id));
-        app.Map("/api/v1/stream/devices/{device_id}", (string device_id, HttpContext http) => StreamDeviceAsync(http, device_id));
-        app.Map("/api/v1/stream/all", (string? tag, HttpContext http) => StreamProjectAsync(http, tag));
+        // Readers and device keys may listen (a device key to its own device); a bare ingest key of a project may not read its data.
+        var streams = app.MapBackendGroup("/api/v1").WithMetadata(QueryTokenAccess.Instance);
+        streams.Map("/realtime/subscribe/{device_id}", StreamDeviceAsync).RequireAccess(Access.Listen);
+        streams.Map("/stream/devices/{device_id}", StreamDeviceAsync).RequireAccess(Access.Listen);
+        streams.Map("/stream/all", (string? tag, HttpContext http) => StreamProjectAsync(http, tag)).RequireAccess(Access.Read);
     }
 
-    private static async Task<IResult> StreamDeviceAsync(HttpContext http, string deviceId)
+    private static async Task<IResult> StreamDeviceAsync(string device_id, HttpContext http)
     {
-        var (caller, refusal) = await AuthenticateAsync(http);
-        if (caller is null) return refusal!;
-        var services = http.RequestServices;
-        var devices = services.GetRequiredService<DeviceRegistry>();
-        if (!devices.TryGetId(services.GetRequiredService<Tenancy>().ProjectOf(caller), deviceId, out var id) || (caller.DeviceId is { } own && own != id))
-            return BackendDevicesApi.NotFound(deviceId);
-        var subscription = new Subscription(devices.Get(id)!.ProjectId, wholeProject: false, tag: null, QueueCapacity);
-        return await RunAsync(http, subscription, caller, [id], $"Subscribed to device: {deviceId}");
+        var device = http.GetScope().Get<DeviceRecord>();
+        var subscription = new Subscription(device.ProjectId, wholeProject: false, tag: null, QueueCapacity);
+        return await RunAsync(http, subscription, http.GetScope(), [device.Id], $"Subscribed to device: {device_id}");
     }
 
     private static async Task<IResult> StreamProjectAsync(HttpContext http, string? tag)
     {
-        var (caller, refusal) = await AuthenticateAsync(http);
-        if (caller is null) return refusal!;
-        if (caller.DeviceId is not null) return Problems.Coded(StatusCodes.Status403Forbidden, "A device key may follow its own device only", BackendAuth.AuthenticationFailed);
-        var projectId = http.RequestServices.GetRequiredService<Tenancy>().ProjectOf(caller);
-        var subscription = new Subscription(projectId, wholeProject: true, tag, QueueCapacity);
-        return await RunAsync(http, subscription, caller, [], tag is null ? "Subscribed to all devices" : $"Subscribed to devices tagged: {tag}");
+        var subscription = new Subscription(http.GetScope().ProjectId, wholeProject: true, tag, QueueCapacity);
+        return await RunAsync(http, subscription, http.GetScope(), [], tag is null ? "Subscribed to all devices" : $"Subscribed to devices tagged: {tag}");
     }
 
-    private static async Task<(Caller? Caller, ProblemResult? Refusal)> AuthenticateAsync(HttpContext http)
-    {
-        var presented = http.Request.Headers[ApiKeyEndpoints.HeaderName].ToString();
-        if (presented.Length == 0) presented = http.Request.Query["token"].ToString();
-        if (presented.Length == 0) return (null, Problems.Coded(StatusCodes.Status401Unauthorized, BackendAuth.MissingKeyDetail, BackendAuth.AuthenticationFailed));
-        var (caller, _) = await http.RequestServices.GetRequiredService<ApiKeyAuthenticator>().AuthenticateAsync(presented, http.RequestAborted);
-        // Readers and device keys may listen; a bare ingest key of a project may not read its data.
-        if (caller is null || !(caller.CanRead || caller.DeviceId is not null))
-            return (null, Problems.Coded(StatusCodes.Status403Forbidden, "Invalid API key", BackendAuth.AuthenticationFailed));
-        return (caller, null);
-    }
-
-    private static async Task<IResult> RunAsync(HttpContext http, Subscription subscription, Caller caller, long[] devices, string ack)
+    private static async Task<IResult> RunAsync(HttpContext http, Subscription subscription, Scope scope, long[] devices, string ack)
     {
         var hub = http.RequestServices.GetRequiredService<StreamHub>();
         // A stream never ends by itself: end it when the server stops, or shutdown would wait for every subscriber.
@@ -74,7 +55,7 @@ public static class StreamsApi
             if (http.WebSockets.IsWebSocketRequest)
             {
                 using var socket = await http.WebSockets.AcceptWebSocketAsync();
-                await new WebSocketSession(socket, subscription, hub, caller, http).RunAsync(ack, ended.Token);
+                await new WebSocketSession(socket, subscription, hub, scope, http).RunAsync(ack, ended.Token);
             }
             else
             {
@@ -117,7 +98,7 @@ public static class StreamsApi
     }
 
     /// <summary>A WebSocket subscriber: one loop sends queued events, the other answers the client's actions.</summary>
-    private sealed class WebSocketSession(WebSocket socket, Subscription subscription, StreamHub hub, Caller caller, HttpContext http)
+    private sealed class WebSocketSession(WebSocket socket, Subscription subscription, StreamHub hub, Scope scope, HttpContext http)
     {
         private readonly SemaphoreSlim _sending = new(1, 1);
         private readonly ArrayBufferWriter<byte> _out = new(1024);
@@ -209,9 +190,7 @@ public static class StreamsApi
                     await SendAsync(StreamFrames.Pong, ct);
                     break;
                 case "subscribe" or "unsubscribe" when deviceId is not null:
-                    var devices = http.RequestServices.GetRequiredService<DeviceRegistry>();
-                    var projectId = http.RequestServices.GetRequiredService<Tenancy>().ProjectOf(caller);
-                    if (!devices.TryGetId(projectId, deviceId, out var id) || (caller.DeviceId is { } own && own != id))
+                    if (http.RequestServices.GetRequiredService<DeviceRegistry>().Find(scope, deviceId) is not { Id: var id })
                     {
                         await SendAsync(json => StreamFrames.Error(json, "DEVICE_NOT_FOUND", $"Device not found: {deviceId}"), ct);
                         break;

@@ -22,7 +22,7 @@ public static class ReadingsApi
 
     public static void MapReadings(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/devices/{device_id}").RequireBackendKey(BackendAccess.Read);
+        var group = routes.MapBackendGroup("/api/v1/devices/{device_id}").RequireBackendRead();
         group.MapGet("/latest", LatestAsync);
         group.MapGet("/history", HistoryAsync);
         group.MapGet("/aggregate", AggregateAsync);
@@ -32,9 +32,9 @@ public static class ReadingsApi
     /// <param name="Source"><c>raw</c> reads raw rows even where rollups could answer: to check them, or to compare.</param>
     public sealed record AggregateParameters(string? Range, string? Start, string? End, string? Metric, string? Bucket, string? Empty, string? Source);
 
-    private static async Task<IResult> LatestAsync(string device_id, HttpContext http, DeviceRegistry devices, Tenancy tenancy, ITelemetryStore store, MetricDictionary metrics)
+    private static async Task<IResult> LatestAsync(HttpContext http, ITelemetryStore store, MetricDictionary metrics)
     {
-        if (BackendDevicesApi.Find(http, devices, tenancy, device_id) is not { } device) return BackendDevicesApi.NotFound(device_id);
+        var device = http.GetScope().Get<DeviceRecord>();
         var latest = await store.ReadEventsAsync(EventQuery.Page(device.Id, EventQuery.Readings, long.MinValue, long.MaxValue, ascending: false, 1), metrics, http.RequestAborted);
         return new Envelope(StatusCodes.Status200OK, json =>
         {
@@ -43,10 +43,9 @@ public static class ReadingsApi
         });
     }
 
-    private static async Task<IResult> HistoryAsync(string device_id, [AsParameters] HistoryParameters query, HttpContext http, DeviceRegistry devices, Tenancy tenancy,
-        ITelemetryStore store, MetricDictionary metrics)
+    private static async Task<IResult> HistoryAsync([AsParameters] HistoryParameters query, HttpContext http, ITelemetryStore store, MetricDictionary metrics)
     {
-        if (BackendDevicesApi.Find(http, devices, tenancy, device_id) is not { } device) return BackendDevicesApi.NotFound(device_id);
+        var device = http.GetScope().Get<DeviceRecord>();
         var (range, problem) = TimeRange.Parse(query.Range, query.Start, query.End, Clock.NowMicros());
         if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.ValidationError);
         var limit = DefaultLimit;
@@ -117,10 +116,9 @@ public static class ReadingsApi
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(request.PathBase + request.Path, query);
     }
 
-    private static async Task<IResult> AggregateAsync(string device_id, [AsParameters] AggregateParameters query, HttpContext http, DeviceRegistry devices,
-        Tenancy tenancy, ReadingAggregator aggregator)
+    private static async Task<IResult> AggregateAsync([AsParameters] AggregateParameters query, HttpContext http, ReadingAggregator aggregator)
     {
-        if (BackendDevicesApi.Find(http, devices, tenancy, device_id) is not { } device) return BackendDevicesApi.NotFound(device_id);
+        var device = http.GetScope().Get<DeviceRecord>();
         var (range, problem) = TimeRange.Parse(query.Range, query.Start, query.End, Clock.NowMicros());
         if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.ValidationError);
         long? bucket = null;

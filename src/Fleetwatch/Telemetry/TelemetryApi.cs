@@ -5,6 +5,7 @@ using Fleetwatch.Devices;
 using Fleetwatch.Hosting;
 using Fleetwatch.Ingest;
 using Fleetwatch.Storage;
+using Fleetwatch.Tenants;
 
 namespace Fleetwatch.Telemetry;
 
@@ -28,17 +29,17 @@ public static class TelemetryApi
 
     public static RouteGroupBuilder MapTelemetry(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/telemetry").RequireApiKey(AuthStyle.Platform);
-        group.MapPost("", PostBatch).RequireWriteRole().RequireRateLimiting(RateLimits.Telemetry).CountsAsIngest()
+        var group = routes.MapPlatformGroup("/telemetry");
+        group.MapPost("", PostBatch).RequireAccess(Access.Write).RequireRateLimiting(RateLimits.Telemetry).CountsAsIngest()
             .Accepts<TelemetryBatchBody>("application/json").Produces<Accepted>(StatusCodes.Status202Accepted);
-        group.MapGet("/devices/{device_id:long}/telemetry", (long device_id, string? limit, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics) =>
-            ListAsync(device_id, long.MinValue, limit, http, devices, store, metrics)).RequireReadRole();
-        group.MapGet("/devices/{device_id:long}/telemetry/since", SinceAsync).RequireReadRole();
-        group.MapGet("/devices/{device_id:long}/telemetry/latest", GetLatest).RequireReadRole();
+        group.MapGet("/devices/{device_id:long}/telemetry", (long device_id, string? limit, HttpContext http, ITelemetryStore store, MetricDictionary metrics) =>
+            ListAsync(device_id, long.MinValue, limit, http, store, metrics)).RequireAccess(Access.Read);
+        group.MapGet("/devices/{device_id:long}/telemetry/since", SinceAsync).RequireAccess(Access.Read);
+        group.MapGet("/devices/{device_id:long}/telemetry/latest", GetLatest).RequireAccess(Access.Read);
         return group;
     }
 
-    private static async Task<IResult> PostBatch(HttpContext http, IngestWriter writer, DeviceRegistry devices, Tenancy tenancy)
+    private static async Task<IResult> PostBatch(HttpContext http, IngestWriter writer, DeviceRegistry devices)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBodyBytes);
         if (problem is not null) return problem;
@@ -57,9 +58,10 @@ public static class TelemetryApi
         }
         if (problem is not null) return problem;
 
-        var projectId = tenancy.ProjectOf(http.GetCaller());
+        var scope = http.GetScope();
+        var projectId = scope.ProjectId;
         if (!devices.TryGetId(projectId, externalId!, out var deviceId)) return Problems.NotFound("device not found");
-        if (!http.GetCaller().MayWriteTo(deviceId)) return Problems.Of(StatusCodes.Status403Forbidden, Caller.OtherDeviceDetail);
+        if (!devices.TryFindWritable(scope, externalId!, out _)) return PlatformAuth.Style.Forbidden(Caller.OtherDeviceDetail);
         var drafts = new EventDraft[events!.Count];
         for (var i = 0; i < drafts.Length; i++)
         {
@@ -78,10 +80,8 @@ public static class TelemetryApi
         return TypedResults.Json(new Accepted(drafts.Length, deviceId), FleetwatchJsonContext.Default.Accepted, statusCode: StatusCodes.Status202Accepted);
     }
 
-    private static async Task<IResult> ListAsync(long deviceId, long fromMicros, string? limitText, HttpContext http, DeviceRegistry devices,
-        ITelemetryStore store, MetricDictionary metrics)
+    private static async Task<IResult> ListAsync(long deviceId, long fromMicros, string? limitText, HttpContext http, ITelemetryStore store, MetricDictionary metrics)
     {
-        if (Visible(http, devices, deviceId) is null) return Problems.NotFound("device not found");
         var limit = DefaultLimit;
         if (limitText is not null && (!int.TryParse(limitText, out limit) || limit is < 1 or > MaxLimit))
             return Problems.Validation("limit", $"must be a whole number from 1 to {MaxLimit}");
@@ -89,24 +89,16 @@ public static class TelemetryApi
         return new EventJson(await store.ReadEventsAsync(query, metrics, http.RequestAborted), single: false);
     }
 
-    private static Task<IResult> SinceAsync(long device_id, string? since_ts, string? limit, HttpContext http, DeviceRegistry devices,
-        ITelemetryStore store, MetricDictionary metrics)
+    private static Task<IResult> SinceAsync(long device_id, string? since_ts, string? limit, HttpContext http, ITelemetryStore store, MetricDictionary metrics)
     {
-        // Whose device it is comes before what is wrong with the query: another project's key learns nothing from a 422.
-        if (Visible(http, devices, device_id) is null) return Task.FromResult<IResult>(Problems.NotFound("device not found"));
         if (since_ts is null || !double.TryParse(since_ts, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var since) || !double.IsFinite(since))
             return Task.FromResult<IResult>(Problems.Validation("since_ts", "is required: Unix seconds, such as 1718359200"));
-        return ListAsync(device_id, (long)Math.Clamp(Math.Ceiling(since * 1e6), long.MinValue / 2, long.MaxValue / 2), limit, http, devices, store, metrics);
+        return ListAsync(device_id, (long)Math.Clamp(Math.Ceiling(since * 1e6), long.MinValue / 2, long.MaxValue / 2), limit, http, store, metrics);
     }
 
-    private static async Task<IResult> GetLatest(long device_id, HttpContext http, DeviceRegistry devices, ITelemetryStore store, MetricDictionary metrics)
+    private static async Task<IResult> GetLatest(long device_id, HttpContext http, ITelemetryStore store, MetricDictionary metrics)
     {
-        if (Visible(http, devices, device_id) is null) return Problems.NotFound("device not found");
         var latest = await store.ReadEventsAsync(EventQuery.Page(device_id, EventQuery.AllKinds, long.MinValue, long.MaxValue, ascending: false, 1), metrics, http.RequestAborted);
         return latest.Count == 0 ? Problems.NotFound("no telemetry for this device") : new EventJson(latest, single: true);
     }
-
-    /// <summary>The device, when the caller's key may see its project; another project's device does not exist for it.</summary>
-    private static DeviceRecord? Visible(HttpContext http, DeviceRegistry devices, long deviceId) =>
-        devices.Get(deviceId) is { } device && http.GetCaller().CanSee(device.ProjectId) ? device : null;
 }

@@ -18,23 +18,27 @@ public static partial class TenantsApi
     {
         var openBootstrap = routes.Services.GetRequiredService<IOptions<AuthOptions>>().Value.OpenBootstrap;
         if (openBootstrap) Log.OpenBootstrap(routes.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetwatch.Tenants"));
-        var bootstrap = routes.MapGroup("").RequireApiKey(AuthStyle.Platform, keylessIsServerAdmin: openBootstrap);
-        bootstrap.MapPost("/orgs", CreateOrg).Accepts<NameBody>("application/json").Produces<OrgResponse>(StatusCodes.Status201Created);
-        bootstrap.MapPost("/orgs/{org_id:long}/projects", CreateProject).Accepts<NameBody>("application/json").Produces<ProjectResponse>(StatusCodes.Status201Created);
-        bootstrap.MapPost("/projects/{project_id:long}/api-keys", CreateKey).RequireRateLimiting(RateLimits.ApiKeys)
-            .Accepts<KeyBody>("application/json").Produces<CreatedKeyResponse>(StatusCodes.Status201Created);
+        // The original's open bootstrap, for trusted networks: without a key, these three act as a server administrator.
+        var bootstrap = routes.MapPlatformGroup().WithMetadata(new AnonymousAccess(_ => openBootstrap ? new Caller(null, KeyRole.Admin, "open-bootstrap") : null));
+        bootstrap.MapPost("/orgs", CreateOrg).RequireAccess(Access.ServerAdmin, "Creating an org needs a server administrator key")
+            .Accepts<NameBody>("application/json").Produces<OrgResponse>(StatusCodes.Status201Created);
+        bootstrap.MapPost("/orgs/{org_id:long}/projects", CreateProject).RequireAccess(Access.ServerAdmin, "Creating a project needs a server administrator key")
+            .Accepts<NameBody>("application/json").Produces<ProjectResponse>(StatusCodes.Status201Created);
+        bootstrap.MapPost("/projects/{project_id:long}/api-keys", CreateKey).RequireAccess(Access.Admin, "Creating a key needs an admin key of the project")
+            .RequireRateLimiting(RateLimits.ApiKeys).Accepts<KeyBody>("application/json").Produces<CreatedKeyResponse>(StatusCodes.Status201Created);
 
-        var group = routes.MapGroup("").RequireApiKey(AuthStyle.Platform);
-        group.MapGet("/orgs", ListOrgs).Produces<OrgResponse[]>();
-        group.MapGet("/orgs/{org_id:long}/projects", ListProjects).Produces<ProjectResponse[]>();
-        group.MapGet("/projects/{project_id:long}", GetProject).Produces<ProjectResponse>();
-        group.MapGet("/projects/{project_id:long}/api-keys", ListKeys).Produces<KeyResponse[]>();
-        group.MapDelete("/projects/{project_id:long}/api-keys/{prefix}", RevokeKey).Produces(StatusCodes.Status204NoContent);
+        var group = routes.MapPlatformGroup();
+        group.MapGet("/orgs", ListOrgs).RequireAccess(Access.Any).Produces<OrgResponse[]>();
+        group.MapGet("/orgs/{org_id:long}/projects", ListProjects).RequireAccess(Access.Any).Produces<ProjectResponse[]>();
+        group.MapGet("/projects/{project_id:long}", GetProject).RequireAccess(Access.Any).Produces<ProjectResponse>();
+        group.MapGet("/projects/{project_id:long}/api-keys", ListKeys).RequireAccess(Access.Admin, "Listing keys needs an admin key of the project")
+            .ListsOfTheProject().Produces<KeyResponse[]>();
+        group.MapDelete("/projects/{project_id:long}/api-keys/{prefix}", RevokeKey).RequireAccess(Access.Admin, "Revoking a key needs an admin key of the project")
+            .Produces(StatusCodes.Status204NoContent);
     }
 
     private static async Task<IResult> CreateOrg(HttpContext http, ITenantStore store)
     {
-        if (!http.GetCaller().IsServerAdmin) return Problems.Of(StatusCodes.Status403Forbidden, "Creating an org needs a server administrator key");
         var (name, problem) = await ReadNameAsync(http);
         if (problem is not null) return problem;
         return await store.CreateOrgAsync(name!, http.RequestAborted) is { } org
@@ -44,7 +48,6 @@ public static partial class TenantsApi
 
     private static async Task<IResult> CreateProject(long org_id, HttpContext http, ITenantStore store)
     {
-        if (!http.GetCaller().IsServerAdmin) return Problems.Of(StatusCodes.Status403Forbidden, "Creating a project needs a server administrator key");
         if (await store.GetOrgAsync(org_id, http.RequestAborted) is null) return Problems.NotFound("org not found");
         var (name, problem) = await ReadNameAsync(http);
         if (problem is not null) return problem;
@@ -55,8 +58,7 @@ public static partial class TenantsApi
 
     private static async Task<IResult> CreateKey(long project_id, HttpContext http, ITenantStore tenants, IApiKeyStore keys)
     {
-        if (await FindProjectAsync(http, project_id, tenants) is not { } project) return Problems.NotFound("project not found");
-        if (!http.GetCaller().CanAdminister(project.Id)) return Problems.Of(StatusCodes.Status403Forbidden, "Creating a key needs an admin key of the project");
+        if (await tenants.GetProjectAsync(project_id, http.RequestAborted) is not { } project) return Problems.NotFound("project not found");
         var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request, allowEmpty: true);
         if (problem is not null) return problem;
         using (document)
@@ -78,8 +80,8 @@ public static partial class TenantsApi
 
     private static async Task<IResult> ListOrgs(HttpContext http, ITenantStore store)
     {
-        var caller = http.GetCaller();
-        if (caller.ProjectId is not { } own) return TypedResults.Ok((await store.ListOrgsAsync(http.RequestAborted)).Select(OrgResponse.From).ToArray());
+        // A project's key sees its own org only.
+        if (http.GetCaller().ProjectId is not { } own) return TypedResults.Ok((await store.ListOrgsAsync(http.RequestAborted)).Select(OrgResponse.From).ToArray());
         var project = await store.GetProjectAsync(own, http.RequestAborted);
         var org = project is null ? null : await store.GetOrgAsync(project.OrgId, http.RequestAborted);
         return TypedResults.Ok(org is null ? Array.Empty<OrgResponse>() : [OrgResponse.From(org)]);
@@ -87,37 +89,27 @@ public static partial class TenantsApi
 
     private static async Task<IResult> ListProjects(long org_id, HttpContext http, ITenantStore store)
     {
-        var caller = http.GetCaller();
+        // A project's key sees its own project only.
+        var own = http.GetCaller().ProjectId;
         var projects = await store.ListProjectsAsync(org_id, http.RequestAborted);
-        return TypedResults.Ok(projects.Where(p => caller.CanSee(p.Id)).Select(ProjectResponse.From).ToArray());
+        return TypedResults.Ok(projects.Where(p => own is null || p.Id == own).Select(ProjectResponse.From).ToArray());
     }
 
     private static async Task<IResult> GetProject(long project_id, HttpContext http, ITenantStore store) =>
-        await FindProjectAsync(http, project_id, store) is { } project ? TypedResults.Ok(ProjectResponse.From(project)) : Problems.NotFound("project not found");
+        await store.GetProjectAsync(project_id, http.RequestAborted) is { } project ? TypedResults.Ok(ProjectResponse.From(project)) : Problems.NotFound("project not found");
 
     private static async Task<IResult> ListKeys(long project_id, HttpContext http, IApiKeyStore keys, KeyUsageRecorder usage)
     {
-        var caller = http.GetCaller();
-        if (!caller.CanSee(project_id)) return TypedResults.Ok(Array.Empty<KeyResponse>());
-        if (!caller.CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Listing keys needs an admin key of the project");
         var listed = await keys.ListKeysAsync(project_id, http.RequestAborted);
         return TypedResults.Ok(listed.Select(k => KeyResponse.From(k, usage.Latest(k.Prefix, k.LastUsedMicros))).ToArray());
     }
 
     private static async Task<IResult> RevokeKey(long project_id, string prefix, HttpContext http, IApiKeyStore keys, ChangeBus changes)
     {
-        var caller = http.GetCaller();
-        var key = caller.CanSee(project_id) ? await keys.FindKeyAsync(prefix, http.RequestAborted) : null;
-        if (key is null || key.ProjectId != project_id) return Problems.NotFound("API key not found");
-        if (!caller.CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Revoking a key needs an admin key of the project");
         await keys.RevokeKeyAsync(prefix, http.RequestAborted);
         await changes.PublishAsync(ChangeBus.KeyTopic, prefix, http.RequestAborted);
         return TypedResults.NoContent();
     }
-
-    /// <summary>The project, if it exists and the caller may see it; otherwise null, answered as 404 whichever it was.</summary>
-    public static async Task<ProjectRecord?> FindProjectAsync(HttpContext http, long projectId, ITenantStore store) =>
-        http.GetCaller().CanSee(projectId) ? await store.GetProjectAsync(projectId, http.RequestAborted) : null;
 
     private static partial class Log
     {

@@ -32,37 +32,29 @@ public static class WebhooksApi
 {
     public static void MapWebhooks(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("").RequireApiKey(AuthStyle.Platform);
-        group.MapPost("/projects/{project_id:long}/webhooks", CreateAsync).Accepts<WebhookBody>("application/json").Produces<WebhookResponse>(StatusCodes.Status201Created);
+        var group = routes.MapPlatformGroup();
+        group.MapPost("/projects/{project_id:long}/webhooks", CreateAsync).RequireAccess(Access.Admin, "Adding a webhook needs an admin key of the project")
+            .Accepts<WebhookBody>("application/json").Produces<WebhookResponse>(StatusCodes.Status201Created);
         group.MapGet("/projects/{project_id:long}/webhooks", async (long project_id, HttpContext http, IWebhookStore store) =>
-            TypedResults.Ok(http.GetCaller().CanSee(project_id)
-                ? (await store.ListWebhooksAsync(project_id, http.RequestAborted)).Select(WebhookResponse.From).ToArray()
-                : [])).RequireReadRole();
-        group.MapGet("/webhooks/{webhook_id:long}", async (long webhook_id, HttpContext http, IWebhookStore store) =>
-            await FindAsync(http, store, webhook_id) is { } webhook ? (IResult)TypedResults.Ok(WebhookResponse.From(webhook)) : NotFound())
-            .RequireReadRole().Produces<WebhookResponse>();
-        group.MapPost("/webhooks/{webhook_id:long}/disable", (long webhook_id, HttpContext http, IWebhookStore store) => SetEnabledAsync(webhook_id, false, http, store))
-            .Produces<WebhookResponse>();
-        group.MapPost("/webhooks/{webhook_id:long}/enable", (long webhook_id, HttpContext http, IWebhookStore store) => SetEnabledAsync(webhook_id, true, http, store))
-            .Produces<WebhookResponse>();
-        group.MapGet("/webhooks/{webhook_id:long}/circuit-status", CircuitStatusAsync).RequireReadRole().Produces<CircuitStatusResponse>();
-        group.MapGet("/projects/{project_id:long}/webhook-deliveries", DeliveriesAsync).RequireReadRole().Produces<DeliveryResponse[]>();
-        group.MapGet("/projects/{project_id:long}/webhook-deliveries/{delivery_id:long}/attempts", async (long project_id, long delivery_id, HttpContext http, IWebhookStore store) =>
-            http.GetCaller().CanSee(project_id) && await store.GetDeliveryAsync(delivery_id, http.RequestAborted) is { } delivery && delivery.ProjectId == project_id
-                ? (IResult)TypedResults.Ok((await store.ListAttemptsAsync(delivery_id, http.RequestAborted)).Select(a =>
-                    new AttemptResponse(Timestamps.Format(a.AttemptedMicros), a.Outcome, a.StatusCode, a.LatencyMs, a.Error)).ToArray())
-                : Problems.NotFound("delivery not found")).RequireReadRole().Produces<AttemptResponse[]>();
+            TypedResults.Ok((await store.ListWebhooksAsync(project_id, http.RequestAborted)).Select(WebhookResponse.From).ToArray()))
+            .RequireAccess(Access.Read).ListsOfTheProject();
+        group.MapGet("/webhooks/{webhook_id:long}", (HttpContext http) => TypedResults.Ok(WebhookResponse.From(http.GetScope().Get<Webhook>())))
+            .RequireAccess(Access.Read).Produces<WebhookResponse>();
+        group.MapPost("/webhooks/{webhook_id:long}/disable", (HttpContext http, IWebhookStore store) => SetEnabledAsync(false, http, store))
+            .RequireAccess(Access.Admin, "Changing a webhook needs an admin key of the project").Produces<WebhookResponse>();
+        group.MapPost("/webhooks/{webhook_id:long}/enable", (HttpContext http, IWebhookStore store) => SetEnabledAsync(true, http, store))
+            .RequireAccess(Access.Admin, "Changing a webhook needs an admin key of the project").Produces<WebhookResponse>();
+        group.MapGet("/webhooks/{webhook_id:long}/circuit-status", CircuitStatusAsync).RequireAccess(Access.Read).Produces<CircuitStatusResponse>();
+        group.MapGet("/projects/{project_id:long}/webhook-deliveries", DeliveriesAsync).RequireAccess(Access.Read).ListsOfTheProject().Produces<DeliveryResponse[]>();
+        group.MapGet("/projects/{project_id:long}/webhook-deliveries/{delivery_id:long}/attempts", async (long delivery_id, HttpContext http, IWebhookStore store) =>
+            TypedResults.Ok((await store.ListAttemptsAsync(delivery_id, http.RequestAborted)).Select(a =>
+                new AttemptResponse(Timestamps.Format(a.AttemptedMicros), a.Outcome, a.StatusCode, a.LatencyMs, a.Error)).ToArray()))
+            .RequireAccess(Access.Read).Produces<AttemptResponse[]>();
     }
-
-    private static ProblemResult NotFound() => Problems.NotFound("webhook not found");
-
-    private static async Task<Webhook?> FindAsync(HttpContext http, IWebhookStore store, long webhookId) =>
-        await store.GetWebhookAsync(webhookId, http.RequestAborted) is { } webhook && http.GetCaller().CanSee(webhook.ProjectId) ? webhook : null;
 
     private static async Task<IResult> CreateAsync(long project_id, HttpContext http, ITenantStore tenants, IWebhookStore store)
     {
-        if (await TenantsApi.FindProjectAsync(http, project_id, tenants) is null) return Problems.NotFound("project not found");
-        if (!http.GetCaller().CanAdminister(project_id)) return Problems.Of(StatusCodes.Status403Forbidden, "Adding a webhook needs an admin key of the project");
+        if (await tenants.GetProjectAsync(project_id, http.RequestAborted) is null) return Problems.NotFound("project not found");
         var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request);
         if (problem is not null) return problem;
         using (document)
@@ -78,17 +70,16 @@ public static class WebhooksApi
         }
     }
 
-    private static async Task<IResult> SetEnabledAsync(long webhookId, bool enabled, HttpContext http, IWebhookStore store)
+    private static async Task<IResult> SetEnabledAsync(bool enabled, HttpContext http, IWebhookStore store)
     {
-        if (await FindAsync(http, store, webhookId) is not { } webhook) return NotFound();
-        if (!http.GetCaller().CanAdminister(webhook.ProjectId)) return Problems.Of(StatusCodes.Status403Forbidden, "Changing a webhook needs an admin key of the project");
-        await store.SetWebhookEnabledAsync(webhookId, enabled, http.RequestAborted);
+        var webhook = http.GetScope().Get<Webhook>();
+        await store.SetWebhookEnabledAsync(webhook.Id, enabled, http.RequestAborted);
         return TypedResults.Ok(WebhookResponse.From(webhook with { Enabled = enabled }));
     }
 
-    private static async Task<IResult> CircuitStatusAsync(long webhook_id, HttpContext http, IWebhookStore store, IOptions<WebhookOptions> options)
+    private static async Task<IResult> CircuitStatusAsync(HttpContext http, IWebhookStore store, IOptions<WebhookOptions> options)
     {
-        if (await FindAsync(http, store, webhook_id) is not { } webhook) return NotFound();
+        var webhook = http.GetScope().Get<Webhook>();
         var circuit = await store.GetCircuitAsync(webhook.Url, http.RequestAborted);
         var state = circuit.State == "open" && Clock.NowMicros() >= (circuit.OpenedMicros ?? 0) + (long)(options.Value.BreakerOpenSeconds * 1_000_000) ? "half_open" : circuit.State;
         return TypedResults.Ok(new CircuitStatusResponse(webhook.Id, webhook.Url,
@@ -97,7 +88,6 @@ public static class WebhooksApi
 
     private static async Task<IResult> DeliveriesAsync(long project_id, string? status, string? limit, HttpContext http, IWebhookStore store)
     {
-        if (!http.GetCaller().CanSee(project_id)) return TypedResults.Ok(Array.Empty<DeliveryResponse>());
         var count = 100;
         if (limit is not null && (!int.TryParse(limit, out count) || count is < 1 or > 1000)) return Problems.Validation("limit", "must be a whole number from 1 to 1000");
         if (status is not (null or "pending" or "sending" or "retrying" or "success" or "failed"))
