@@ -29,7 +29,7 @@ public static partial class TenantsApi
 
         var group = routes.MapPlatformGroup();
         group.MapGet("/orgs", ListOrgs).RequireAccess(Access.Any).Produces<OrgResponse[]>();
-        group.MapGet("/orgs/{org_id:long}/projects", ListProjects).RequireAccess(Access.Any).Produces<ProjectResponse[]>();
+        group.MapGet("/orgs/{org_id:long}/projects", ListProjects).RequireAccess(Access.Any).ListsOfTheProject().Produces<ProjectResponse[]>();
         group.MapGet("/projects/{project_id:long}", GetProject).RequireAccess(Access.Any).Produces<ProjectResponse>();
         group.MapGet("/projects/{project_id:long}/api-keys", ListKeys).RequireAccess(Access.Admin, "Listing keys needs an admin key of the project")
             .ListsOfTheProject().Produces<KeyResponse[]>();

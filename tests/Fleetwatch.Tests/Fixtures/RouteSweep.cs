@@ -11,7 +11,7 @@ namespace Fleetwatch.Tests.Fixtures;
 /// </summary>
 public static partial class RouteSweep
 {
-    public sealed record Route(string Method, string Pattern, string Path)
+    public sealed record Route(string Method, string Pattern, string Path, RouteEndpoint Endpoint)
     {
         public override string ToString() => $"{Method} {Pattern}";
     }
@@ -34,7 +34,7 @@ public static partial class RouteSweep
                     : throw new InvalidOperationException($"No value for route parameter {key} of {pattern}: add one to the sweep");
             });
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
-            routes.AddRange(methods.Where(m => m != "HEAD" && m != "OPTIONS").Select(method => new Route(method, pattern, path)));
+            routes.AddRange(methods.Where(m => m != "HEAD" && m != "OPTIONS").Select(method => new Route(method, pattern, path, endpoint)));
         }
         return routes;
     }

@@ -1,104 +1,153 @@
 using System.Net;
+using System.Net.Http.Json;
+using Fleetwatch.Auth;
 using Fleetwatch.Tests.Fixtures;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace Fleetwatch.Tests.Platform;
 
 /// <summary>
-/// Every project-scoped route, tried with a key of project A on project B's resources (404, or [] for
-/// lists, never B's data), without a key (401) and with a revoked key (403); B's data is unchanged after.
+/// Every mapped route (read from the endpoint data source, so a route is covered the day it is added) × the keys a
+/// caller may hold: its own project's, another project's in the same org, another org's, a read-only one, a revoked
+/// one, a garbled one, none. Project A owns every resource the routes name. Expectations come from the endpoint's own
+/// metadata: its access policy, its contract's refusal texts, whether it is a list.
 /// </summary>
-public abstract class AuthorizationMatrixTests(ServerFixture fixture)
+public abstract class AuthorizationMatrixTests(ServerFixture fixture, ITestOutputHelper output)
 {
+    private const string Secret = "a-secret";
     private TestServer Server => fixture.Server;
     private HttpClient Client => fixture.Server.Client;
 
-    private sealed record Route(string Method, string Path, object? Body, bool IsList);
+    private sealed record Keys(string Own, string ReadOnly, string OtherProject, string OtherOrg, string Revoked);
 
-    private static Route[] Routes(Tenant b, long deviceB, string prefixB) =>
-    [
-        new("POST", $"/projects/{b.ProjectId}/api-keys", new { }, false),
-        new("GET", $"/projects/{b.ProjectId}", null, false),
-        new("GET", $"/projects/{b.ProjectId}/api-keys", null, true),
-        new("DELETE", $"/projects/{b.ProjectId}/api-keys/{prefixB}", null, false),
-        new("POST", $"/projects/{b.ProjectId}/devices", new { external_id = "intruder" }, false),
-        new("GET", $"/projects/{b.ProjectId}/devices", null, true),
-        new("GET", $"/projects/{b.ProjectId}/fleet", null, false),
-        new("GET", $"/projects/{b.ProjectId}/devices/{deviceB}", null, false),
-        new("DELETE", $"/projects/{b.ProjectId}/devices/{deviceB}", null, false),
-        new("PATCH", $"/projects/{b.ProjectId}/devices/{deviceB}/tags", new { tags = new[] { "x" } }, false),
-        new("POST", $"/projects/{b.ProjectId}/devices/{deviceB}/tags", new { tags = new[] { "x" } }, false),
-        new("DELETE", $"/projects/{b.ProjectId}/devices/{deviceB}/tags", new { tags = new[] { "secret" } }, false),
-        new("GET", $"/orgs/{b.OrgId}/projects", null, true),
-        new("POST", "/telemetry", new { device_external_id = "b-device", events = new[] { new { ts = 1, data = new { t = 1 } } } }, false),
-        new("GET", $"/telemetry/devices/{deviceB}/telemetry", null, false),
-        new("GET", $"/telemetry/devices/{deviceB}/telemetry/latest", null, false),
-        new("GET", $"/telemetry/devices/{deviceB}/telemetry/since?since_ts=0", null, false),
-    ];
-
-    private Task<HttpResponseMessage> SendAsync(Route route, string? key) => route.Body is null
-        ? Client.SendAsync(new HttpRequestMessage(new HttpMethod(route.Method), route.Path).WithKey(key))
-        : Client.SendJsonAsync(new HttpMethod(route.Method), route.Path, route.Body, key);
-
-    [Fact]
-    public async Task EveryRoute_HidesAnotherProjectsResources_AndRefusesMissingAndRevokedKeys()
+    /// <summary>Project A with one of everything a route can name — a device, a rule that has fired, a webhook and its delivery, a second key — and the keys to try.</summary>
+    private async Task<(Dictionary<string, string> Values, Keys Keys)> SetUpAsync()
     {
-        var a = await Tenant.CreateAsync(Server);
-        var b = await Tenant.CreateAsync(Server);
-        var deviceB = await b.AddDeviceAsync(Server, "b-device", "secret");
-        await Client.PostJsonAsync("/telemetry", new { device_external_id = "b-device", events = new[] { new { ts = 100, data = new { t = 42 } } } }, b.Key);
-        var revoked = (await (await Client.PostJsonAsync($"/projects/{a.ProjectId}/api-keys", new { }, a.Key)).ReadJsonAsync()).Str("api_key");
+        var org = await (await Client.PostJsonAsync("/orgs", new { name = "org-" + Guid.NewGuid().ToString("N")[..12] }, TestServer.AdminKey)).ReadJsonAsync();
+        var project = await (await Client.PostJsonAsync($"/orgs/{org.Long("id")}/projects", new { name = Secret + "-project" }, TestServer.AdminKey)).ReadJsonAsync();
+        var a = new Tenant(org.Long("id"), project.Long("id"), await Server.NewKeyAsync(project.Long("id"), KeyRole.Admin));
+        // The secret marks A's data that no request of this test names: the project's name, a tag, a rule's name, a webhook's URL.
+        var deviceId = await a.AddDeviceAsync(Server, "cam-a", Secret + "-tag");
+        var rule = await (await Client.PostJsonAsync($"/projects/{a.ProjectId}/rules", new { name = Secret + "-rule", metric = "t", threshold = 1, cooldown_seconds = 0 }, a.Key)).ReadJsonAsync();
+        var webhook = await (await Client.PostJsonAsync($"/projects/{a.ProjectId}/webhooks", new { url = "http://127.0.0.1:9/" + Secret }, a.Key)).ReadJsonAsync();
+        await Client.PostJsonAsync("/telemetry", new { device_external_id = "cam-a", events = new[] { new { ts = 100, data = new { t = 42 } } } }, a.Key);
+        List<System.Text.Json.JsonElement> alerts = [];
+        for (var i = 0; i < 200 && alerts.Count == 0; i++)
+        {
+            alerts = [.. (await (await Client.GetAsync($"/projects/{a.ProjectId}/alerts", a.Key)).ReadJsonAsync()).EnumerateArray()];
+            if (alerts.Count == 0) await Task.Delay(50);
+        }
+        var deliveries = await (await Client.GetAsync($"/projects/{a.ProjectId}/webhook-deliveries", a.Key)).ReadJsonAsync();
+        var spareKey = (await (await Client.PostJsonAsync($"/projects/{a.ProjectId}/api-keys", new { name = Secret }, a.Key)).ReadJsonAsync()).Str("api_key");
+        var readOnly = await Server.NewKeyAsync(a.ProjectId, KeyRole.Read);
+        var revoked = await Server.NewKeyAsync(a.ProjectId, KeyRole.Admin);
         await Client.DeleteAsync($"/projects/{a.ProjectId}/api-keys/{revoked[..8]}", a.Key);
 
-        foreach (var route in Routes(b, deviceB, b.Key[..8]))
+        // Another project of the same org, and a project of another org, each with an admin key.
+        var sibling = await (await Client.PostJsonAsync($"/orgs/{a.OrgId}/projects", new { name = "sibling" }, TestServer.AdminKey)).ReadJsonAsync();
+        var siblingKey = await Server.NewKeyAsync(sibling.Long("id"), KeyRole.Admin);
+        var stranger = await Tenant.CreateAsync(Server);
+
+        var values = new Dictionary<string, string>
         {
-            var name = $"{route.Method} {route.Path}";
-            var response = await SendAsync(route, a.Key);
-            var body = await response.Content.ReadAsStringAsync();
-            if (route.IsList)
-            {
-                Assert.True(response.StatusCode == HttpStatusCode.OK && body == "[]", $"{name} with A's key: {(int)response.StatusCode} {body}");
-            }
-            else
-            {
-                Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{name} with A's key: {(int)response.StatusCode} {body}");
-            }
-            Assert.DoesNotContain("secret", body);
-            Assert.DoesNotContain("b-device", body);
+            ["project_id:long"] = a.ProjectId.ToString(),
+            ["org_id:long"] = a.OrgId.ToString(),
+            ["device_id:long"] = deviceId.ToString(),
+            ["device_id"] = "cam-a",
+            ["rule_id:long"] = rule.Long("id").ToString(),
+            ["webhook_id:long"] = webhook.Long("id").ToString(),
+            ["alert_id:long"] = Assert.Single(alerts).Long("id").ToString(),
+            ["delivery_id:long"] = deliveries[0].Long("id").ToString(),
+            ["prefix"] = spareKey[..8],
+            ["path"] = "index.html",
+        };
+        return (values, new Keys(a.Key, readOnly, siblingKey, stranger.Key, revoked));
+    }
 
-            // Ownership comes before parameters: a request that is also malformed still learns nothing of B (no 422).
-            // POST /telemetry names its device in the body, so a malformed body names none: its 422 says nothing of B.
-            if (route.Path == "/telemetry") continue;
-            var malformed = route with { Path = route.Path.Split('?')[0] + "?limit=-1&since_ts=x", Body = route.Body is null ? null : new object[] { 1 } };
-            var malformedResponse = await SendAsync(malformed, a.Key);
-            var malformedBody = await malformedResponse.Content.ReadAsStringAsync();
-            Assert.True(route.IsList ? malformedResponse.StatusCode == HttpStatusCode.OK && malformedBody == "[]" : malformedResponse.StatusCode == HttpStatusCode.NotFound,
-                $"{name}, malformed, with A's key: {(int)malformedResponse.StatusCode} {malformedBody}");
-        }
+    private async Task<(int Status, string Body)> SendAsync(RouteSweep.Route route, string? key)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Path).WithKey(key);
+        if (route.Method != "GET") request.Content = JsonContent.Create(new { });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        // Live streams never end: their headers say enough.
+        var body = response.Content.Headers.ContentType?.MediaType == "text/event-stream" ? "" : await response.Content.ReadAsStringAsync(timeout.Token);
+        return ((int)response.StatusCode, body);
+    }
 
-        foreach (var route in Routes(b, deviceB, b.Key[..8]))
+    [Fact]
+    public async Task EveryRoute_TimesEveryKindOfKey_GetsWhatItsPolicyAndContractSay()
+    {
+        var (values, keys) = await SetUpAsync();
+        var failures = new List<string>();
+        var tried = 0;
+        // DELETE last: the own key's requests may change A (a deleted device answers 404 afterwards, which is no refusal).
+        foreach (var route in RouteSweep.All(Server, values).OrderBy(r => r.Method == "DELETE"))
         {
-            var name = $"{route.Method} {route.Path}";
-            Assert.Equal(401, (int)(await SendAsync(route, null)).StatusCode);
-            var withRevoked = await SendAsync(route, revoked);
-            Assert.True(withRevoked.StatusCode == HttpStatusCode.Forbidden, $"{name} with a revoked key: {(int)withRevoked.StatusCode}");
+            var endpoint = route.Endpoint;
+            var access = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>()
+                .Select(p => Enum.Parse<Access>(p["access:".Length..])).DefaultIfEmpty(Access.Any).Max();
+            var policed = endpoint.Metadata.GetMetadata<IAuthorizeData>() is not null;
+            var style = endpoint.Metadata.GetMetadata<AuthStyle>();
+            var anonymous = endpoint.Metadata.GetMetadata<AnonymousAccess>() is not null;
+            var isList = endpoint.Metadata.GetMetadata<EmptyListWhenForeign>() is not null;
+            var scoped = route.Pattern.Contains("{project_id") || route.Pattern.Contains("{device_id") || route.Pattern.Contains("_id:long}") || route.Pattern.Contains("{prefix}");
+            void Expect(bool ok, string key, (int Status, string Body) got, string want)
+            {
+                tried++;
+                if (!ok) failures.Add($"{route} with the {key} key: {got.Status} {got.Body[..Math.Min(200, got.Body.Length)]} (wanted {want})");
+                if (key is not ("own" or "read-only") && got.Body.Contains(Secret, StringComparison.Ordinal)) failures.Add($"{route} with the {key} key leaked A's data: {got.Body}");
+            }
+
+            if (!policed)
+            {
+                // No key needed (health, docs, metrics, the dashboard's files): no key is no refusal.
+                var open = await SendAsync(route, null);
+                Expect(open.Status is not (401 or 403), "absent", open, "no refusal");
+                continue;
+            }
+            Assert.True(style is not null, $"{route} has an access policy but no AuthStyle: its refusals would not be in its contract's words");
+
+            var absent = await SendAsync(route, null);
+            var missing = style!.Refuse(AuthFailure.Missing);
+            Expect(anonymous ? absent.Status is not (401 or 403) || absent.Status == missing.StatusCode : absent.Status == missing.StatusCode && absent.Body.Contains(missing.Detail),
+                "absent", absent, $"{missing.StatusCode} {missing.Detail}");
+            foreach (var (name, key, failure) in new[] { ("revoked", keys.Revoked, AuthFailure.Invalid), ("garbled", "not-a-key", AuthFailure.Malformed) })
+            {
+                var refused = style.Refuse(failure);
+                var got = await SendAsync(route, key);
+                Expect(got.Status == refused.StatusCode && got.Body.Contains(refused.Detail), name, got, $"{refused.StatusCode} {refused.Detail}");
+            }
+
+            var readOnly = await SendAsync(route, keys.ReadOnly);
+            var readAllowed = access is Access.Any or Access.Read or Access.Listen;
+            Expect(readAllowed ? readOnly.Status is not (401 or 403) : readOnly.Status == 403, "read-only", readOnly, readAllowed ? "no refusal" : "403");
+
+            foreach (var (name, key) in new[] { ("other-project", keys.OtherProject), ("other-org", keys.OtherOrg) })
+            {
+                // Malformed parameters too: whose resource it is comes before what is wrong with the request (no 422 about A's data).
+                var got = await SendAsync(route with { Path = route.Path + "?limit=-1&since_ts=x" }, key);
+                if (access == Access.ServerAdmin) Expect(got.Status == 403, name, got, "403: only a server key");
+                // A list answers 200 with none of A's items (the leak check above): [] for A's project, the caller's own in A's org.
+                else if (scoped && isList) Expect(got.Status == 200 && got.Body.StartsWith('['), name, got, "200 and a list");
+                else if (scoped) Expect(got.Status == 404, name, got, "404");
+                else Expect(got.Status is not (401 or 403 or 500), name, got, "its own project's answer");
+            }
+
+            var own = await SendAsync(route, access == Access.ServerAdmin ? TestServer.AdminKey : keys.Own);
+            Expect(own.Status is not (401 or 403 or 500), "own", own, "no refusal");
         }
-
-        // The single-tenant APIs resolve device ids within the key's project only.
-        await (await Client.GetAsync("/status/b-device", a.Key)).ProblemAsync(404);
-        await (await Client.GetAsync("/api/v1/devices/b-device/stats", a.Key)).ProblemAsync(404);
-        await (await Client.GetAsync($"/projects/{a.ProjectId}/devices/{deviceB}", a.Key)).ProblemAsync(404);
-        var orgs = await (await Client.GetAsync("/orgs", a.Key)).ReadJsonAsync();
-        Assert.Equal([a.OrgId], orgs.EnumerateArray().Select(o => o.Long("id")));
-
-        // B lost nothing: its device, tags, telemetry and key are as they were.
-        var device = await (await Client.GetAsync($"/projects/{b.ProjectId}/devices/{deviceB}", b.Key)).ReadJsonAsync();
-        Assert.Equal(["secret"], device.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
-        var events = await (await Client.GetAsync($"/telemetry/devices/{deviceB}/telemetry", b.Key)).ReadJsonAsync();
-        Assert.Equal(1, events.GetArrayLength());
-        Assert.Single((await (await Client.GetAsync($"/projects/{b.ProjectId}/devices", b.Key)).ReadJsonAsync()).EnumerateArray());
+        output.WriteLine($"{tried} requests");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(tried > 300, $"only {tried} requests: the sweep found too few routes");
     }
 }
 
-public sealed class SqliteAuthorizationMatrixTests(SqliteServerFixture fixture) : AuthorizationMatrixTests(fixture), IClassFixture<SqliteServerFixture>;
+public sealed class SqliteAuthorizationMatrixTests(SqliteServerFixture fixture, ITestOutputHelper output)
+    : AuthorizationMatrixTests(fixture, output), IClassFixture<SqliteServerFixture>;
 
-public sealed class PostgresAuthorizationMatrixTests(PostgresServerFixture fixture) : AuthorizationMatrixTests(fixture), IClassFixture<PostgresServerFixture>;
+public sealed class PostgresAuthorizationMatrixTests(PostgresServerFixture fixture, ITestOutputHelper output)
+    : AuthorizationMatrixTests(fixture, output), IClassFixture<PostgresServerFixture>;
