@@ -5,6 +5,7 @@ using System.Text;
 using Fleetwatch.Auth;
 using Fleetwatch.Ingest;
 using Fleetwatch.Storage;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Load;
 

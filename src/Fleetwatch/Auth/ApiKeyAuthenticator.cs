@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Fleetwatch.Storage;
 using Microsoft.Extensions.Options;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Auth;
 

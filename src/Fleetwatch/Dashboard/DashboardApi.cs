@@ -1,7 +1,7 @@
 using System.Reflection;
 using Fleetwatch.Auth;
-using Fleetwatch.Hosting;
-using Fleetwatch.Tenants;
+using Fleetwatch.Http;
+using Fleetwatch.Platform;
 
 namespace Fleetwatch.Dashboard;
 

@@ -1,6 +1,5 @@
 using Fleetwatch.Hosting;
-using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Devices;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
+using Fleetwatch.Auth;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Devices;
 

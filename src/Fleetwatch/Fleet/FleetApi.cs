@@ -4,8 +4,9 @@ using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Hosting;
 using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
 using Microsoft.Extensions.Options;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Fleet;
 

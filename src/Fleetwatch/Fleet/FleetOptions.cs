@@ -1,3 +1,5 @@
+using Fleetwatch.Auth;
+
 namespace Fleetwatch.Fleet;
 
 public sealed class FleetOptions

@@ -1,7 +1,7 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
-using Fleetwatch.Ingest;
 using Fleetwatch.Storage;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Fleet;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Fleetwatch.Devices;
-using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Fleet;
 

@@ -1,5 +1,6 @@
 using Fleetwatch.Hosting;
 using Fleetwatch.Storage;
+using Fleetwatch.Devices;
 
 namespace Fleetwatch.Fleet;
 

@@ -1,3 +1,5 @@
+using Fleetwatch.Http;
+
 namespace Fleetwatch.Hosting;
 
 /// <summary>

@@ -2,7 +2,6 @@ using Fleetwatch.Auth;
 using Fleetwatch.Dashboard;
 using Fleetwatch.Devices;
 using Fleetwatch.Fleet;
-using Fleetwatch.Alerts;
 using Fleetwatch.Ingest;
 using Fleetwatch.Metrics;
 using Fleetwatch.Status;
@@ -10,8 +9,11 @@ using Fleetwatch.Rules;
 using Fleetwatch.Storage;
 using Fleetwatch.Streams;
 using Fleetwatch.Telemetry;
-using Fleetwatch.Tenants;
 using Fleetwatch.Webhooks;
+using Fleetwatch.Backend;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
+using Fleetwatch.Platform;
 
 namespace Fleetwatch.Hosting;
 

@@ -1,9 +1,9 @@
 using System.Text.Json.Serialization;
-using Fleetwatch.Devices;
 using Fleetwatch.Fleet;
 using Fleetwatch.Status;
-using Fleetwatch.Telemetry;
-using Fleetwatch.Tenants;
+using Fleetwatch.Backend;
+using Fleetwatch.Dashboard;
+using Fleetwatch.Platform;
 
 namespace Fleetwatch.Hosting;
 
@@ -32,13 +32,13 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(DeviceTagsResponse))]
 [JsonSerializable(typeof(FleetOverviewApi.FleetOverview))]
 [JsonSerializable(typeof(TelemetryApi.Accepted))]
-[JsonSerializable(typeof(Rules.RuleResponse))]
-[JsonSerializable(typeof(Rules.RuleResponse[]))]
-[JsonSerializable(typeof(Webhooks.WebhookResponse))]
-[JsonSerializable(typeof(Webhooks.WebhookResponse[]))]
-[JsonSerializable(typeof(Webhooks.CircuitStatusResponse))]
-[JsonSerializable(typeof(Webhooks.DeliveryResponse[]))]
-[JsonSerializable(typeof(Webhooks.AttemptResponse[]))]
+[JsonSerializable(typeof(Platform.RuleResponse))]
+[JsonSerializable(typeof(Platform.RuleResponse[]))]
+[JsonSerializable(typeof(Platform.WebhookResponse))]
+[JsonSerializable(typeof(Platform.WebhookResponse[]))]
+[JsonSerializable(typeof(Platform.CircuitStatusResponse))]
+[JsonSerializable(typeof(Platform.DeliveryResponse[]))]
+[JsonSerializable(typeof(Platform.AttemptResponse[]))]
 [JsonSerializable(typeof(Dashboard.MeResponse))]
 [JsonSerializable(typeof(BackendDevicesApi.RegisteredDevice))]
 [JsonSerializable(typeof(BackendDevicesApi.RotatedKey))]

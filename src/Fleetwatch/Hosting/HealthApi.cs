@@ -1,4 +1,7 @@
 using Fleetwatch.Storage;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
+using Fleetwatch.Streams;
 
 namespace Fleetwatch.Hosting;
 

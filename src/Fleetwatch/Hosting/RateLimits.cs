@@ -3,6 +3,7 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Fleetwatch.Auth;
 using Microsoft.AspNetCore.RateLimiting;
+using Fleetwatch.Http;
 
 namespace Fleetwatch.Hosting;
 

@@ -1,4 +1,4 @@
-using Fleetwatch.Storage;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Ingest;
 

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Fleetwatch.Devices;
-using Fleetwatch.Storage;
 using Microsoft.Extensions.Options;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Ingest;
 

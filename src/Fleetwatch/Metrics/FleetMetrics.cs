@@ -3,10 +3,13 @@ using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Ingest;
 using Fleetwatch.Status;
-using Fleetwatch.Storage;
 using Fleetwatch.Streams;
 using Microsoft.Extensions.Options;
 using Prometheus;
+using Fleetwatch.Model;
+using Fleetwatch.Rules;
+using Fleetwatch.Telemetry;
+using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Metrics;
 

@@ -1,5 +1,6 @@
 using Fleetwatch.Ingest;
 using Prometheus;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Metrics;
 

@@ -1,3 +1,5 @@
+using Fleetwatch.Auth;
+
 namespace Fleetwatch.Rules;
 
 public enum RuleScope

@@ -1,5 +1,6 @@
 using Fleetwatch.Devices;
-using Fleetwatch.Storage;
+using Fleetwatch.Auth;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Rules;
 

@@ -1,10 +1,11 @@
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
-using Fleetwatch.Hosting;
-using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
 using Fleetwatch.Telemetry;
+using Fleetwatch.Auth;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
+using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Rules;
 
@@ -182,7 +183,7 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
             if (latest.Get(rule.Metric) is { Tag: ValueTag.Int } integer) json.WriteNumberValue(integer.Int);
             else if (latest.Get(rule.Metric) is { Tag: ValueTag.Double } real) json.WriteRawValue(Webhooks.PythonJson.Float(real.Double));
             else json.WriteNullValue();
-            json.WriteString("latest_ts", Hosting.Timestamps.Format(latest.TsMicros));
+            json.WriteString("latest_ts", Http.Timestamps.Format(latest.TsMicros));
             json.WriteEndObject();
             json.WriteEndObject();
         }

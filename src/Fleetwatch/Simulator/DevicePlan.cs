@@ -1,5 +1,6 @@
 using System.Numerics;
 using Fleetwatch.Fleet;
+using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Simulator;
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using Fleetwatch.Fleet;
 using Fleetwatch.Hosting;
+using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Simulator;
 

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using Fleetwatch.Devices;
-using Fleetwatch.Hosting;
-using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Status;
 

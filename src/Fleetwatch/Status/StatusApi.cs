@@ -2,10 +2,10 @@ using Fleetwatch.Metrics;
 using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
-using Fleetwatch.Hosting;
 using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
 using Microsoft.Extensions.Options;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Status;
 

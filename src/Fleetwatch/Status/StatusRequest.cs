@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Fleetwatch.Hosting;
+using Fleetwatch.Http;
 
 namespace Fleetwatch.Status;
 

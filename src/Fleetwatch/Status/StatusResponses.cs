@@ -1,5 +1,5 @@
-using Fleetwatch.Hosting;
-using Fleetwatch.Storage;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Status;
 

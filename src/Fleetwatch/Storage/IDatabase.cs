@@ -1,4 +1,5 @@
 using Fleetwatch.Auth;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage;
 

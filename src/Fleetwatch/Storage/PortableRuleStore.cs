@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Fleetwatch.Rules;
+using Fleetwatch.Auth;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage;
 

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Fleetwatch.Webhooks;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage;
 

@@ -5,6 +5,10 @@ using Fleetwatch.Status;
 using Fleetwatch.Telemetry;
 using Fleetwatch.Tenants;
 using Fleetwatch.Storage.Postgres;
+using Fleetwatch.Hosting;
+using Fleetwatch.Model;
+using Fleetwatch.Rules;
+using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Storage;
 

@@ -1,6 +1,5 @@
 using Fleetwatch.Devices;
-using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Streams;
 

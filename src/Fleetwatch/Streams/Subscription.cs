@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Fleetwatch.Storage;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Streams;
 

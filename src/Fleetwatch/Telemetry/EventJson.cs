@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Fleetwatch.Hosting;
-using Fleetwatch.Storage;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Telemetry;
 

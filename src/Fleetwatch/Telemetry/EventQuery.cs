@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Fleetwatch.Storage;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Telemetry;
 

@@ -1,6 +1,5 @@
-using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
 using Microsoft.Extensions.Options;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Telemetry;
 

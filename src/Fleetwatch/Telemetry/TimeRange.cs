@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Fleetwatch.Hosting;
+using Fleetwatch.Http;
 
 namespace Fleetwatch.Telemetry;
 

@@ -1,3 +1,4 @@
+
 namespace Fleetwatch.Webhooks;
 
 public sealed record Webhook(long Id, long ProjectId, string Url, string? Secret, bool Enabled, long CreatedMicros);

@@ -1,9 +1,9 @@
 namespace Fleetwatch.Tests.Fixtures;
 
 /// <summary>One server per test class and backend; each test makes its own project, so tests never share rows.</summary>
-public abstract class ServerFixture(Backend backend) : IAsyncLifetime
+public abstract class ServerFixture(DatabaseBackend backend) : IAsyncLifetime
 {
-    public Backend Backend { get; } = backend;
+    public DatabaseBackend Backend { get; } = backend;
     public TestServer Server { get; private set; } = null!;
 
     protected virtual string[] Settings => ["--Auth:CacheSeconds", "0"];

@@ -5,7 +5,7 @@ using Fleetwatch.Tests.Fixtures;
 namespace Fleetwatch.Tests.Fleet;
 
 /// <summary>The original simulator's mode: a devices file at start, no keys, and state that survives restarts.</summary>
-public abstract class FleetAnonymousTests(Backend backend)
+public abstract class FleetAnonymousTests(DatabaseBackend backend)
 {
     private static string DevicesFile(string contents)
     {

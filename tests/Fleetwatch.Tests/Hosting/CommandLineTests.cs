@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Fleetwatch.Tests.Fixtures;
+using Fleetwatch.Hosting;
 
 namespace Fleetwatch.Tests.Hosting;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Fleetwatch.Tests.Fixtures;
+using Fleetwatch.Auth;
 
 namespace Fleetwatch.Tests.Hosting;
 

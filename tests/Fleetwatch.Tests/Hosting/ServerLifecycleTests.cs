@@ -5,7 +5,7 @@ using Fleetwatch.Tests.Fixtures;
 namespace Fleetwatch.Tests.Hosting;
 
 /// <summary>Restarts, concurrent starts and the framework's own errors, on each backend.</summary>
-public abstract class ServerLifecycleTests(Backend backend)
+public abstract class ServerLifecycleTests(DatabaseBackend backend)
 {
     [Fact]
     public async Task DataAndKeysSurviveARestart()

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Fleetwatch.Auth;
 using Fleetwatch.Tests.Fixtures;
 
 namespace Fleetwatch.Tests.Platform;

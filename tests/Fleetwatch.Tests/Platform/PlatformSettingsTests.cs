@@ -1,5 +1,6 @@
 using System.Net;
 using Fleetwatch.Tests.Fixtures;
+using Fleetwatch.Hosting;
 
 namespace Fleetwatch.Tests.Platform;
 

@@ -1,4 +1,5 @@
 using Fleetwatch.Simulator;
+using Fleetwatch.Fleet;
 
 namespace Fleetwatch.Tests.Simulator;
 

@@ -6,7 +6,7 @@ using Fleetwatch.Tests.Fixtures;
 namespace Fleetwatch.Tests.Simulator;
 
 /// <summary><c>fleetwatch simulate</c> end to end: a real server started with its devices file, a real run against it.</summary>
-public abstract class SimulatorTests(Backend backend) : IDisposable
+public abstract class SimulatorTests(DatabaseBackend backend) : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("fleetwatch-sim-").FullName;
 

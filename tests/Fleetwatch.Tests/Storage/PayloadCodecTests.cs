@@ -1,4 +1,5 @@
 using Fleetwatch.Storage;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Tests.Storage;
 

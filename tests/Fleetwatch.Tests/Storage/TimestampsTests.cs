@@ -1,4 +1,4 @@
-using Fleetwatch.Hosting;
+using Fleetwatch.Http;
 
 namespace Fleetwatch.Tests.Storage;
 

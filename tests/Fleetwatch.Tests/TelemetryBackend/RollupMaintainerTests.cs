@@ -9,7 +9,7 @@ namespace Fleetwatch.Tests.TelemetryBackend;
 /// Sealed hours are rolled up in the background, before any query asks for them, and an hour that a late
 /// write reopens is rolled up again with the late reading in it.
 /// </summary>
-public abstract class RollupMaintainerTests(Backend backend)
+public abstract class RollupMaintainerTests(DatabaseBackend backend)
 {
     [Fact]
     public async Task SealedHours_AreRolledUpInTheBackground_AndRolledUpAgainAfterALateWrite()

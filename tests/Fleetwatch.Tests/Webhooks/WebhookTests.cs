@@ -4,11 +4,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Fleetwatch.Tests.Fixtures;
+using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Tests.Webhooks;
 
 /// <summary>Alerts delivered to real HTTP receivers: signed, retried, behind a circuit breaker, and surviving a restart.</summary>
-public abstract class WebhookTests(Backend backend)
+public abstract class WebhookTests(DatabaseBackend backend)
 {
     private static readonly string[] FastRetries =
         ["--Webhooks:PollMilliseconds", "100", "--Webhooks:BaseDelaySeconds", "0.1", "--Webhooks:MaxDelaySeconds", "0.3", "--Webhooks:BreakerOpenSeconds", "0.5"];

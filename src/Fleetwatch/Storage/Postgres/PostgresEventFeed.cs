@@ -1,5 +1,5 @@
-using Fleetwatch.Ingest;
 using Npgsql;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Postgres;
 

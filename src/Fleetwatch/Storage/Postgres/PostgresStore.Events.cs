@@ -1,6 +1,8 @@
 using Fleetwatch.Status;
 using Npgsql;
 using NpgsqlTypes;
+using Fleetwatch.Model;
+using Fleetwatch.Telemetry;
 
 namespace Fleetwatch.Storage.Postgres;
 

@@ -1,5 +1,6 @@
 using Fleetwatch.Fleet;
 using Npgsql;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Postgres;
 

@@ -1,6 +1,7 @@
 using Fleetwatch.Auth;
 using Npgsql;
 using NpgsqlTypes;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Postgres;
 

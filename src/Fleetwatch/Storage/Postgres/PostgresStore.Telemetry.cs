@@ -1,5 +1,6 @@
 using Fleetwatch.Telemetry;
 using Npgsql;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Postgres;
 

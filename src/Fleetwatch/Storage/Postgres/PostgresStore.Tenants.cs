@@ -1,5 +1,6 @@
 using Fleetwatch.Tenants;
 using Npgsql;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Postgres;
 

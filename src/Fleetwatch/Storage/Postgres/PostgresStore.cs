@@ -3,6 +3,7 @@ using Fleetwatch.Devices;
 using Fleetwatch.Ingest;
 using Fleetwatch.Status;
 using Npgsql;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Postgres;
 

@@ -1,5 +1,7 @@
 using Fleetwatch.Status;
 using Microsoft.Data.Sqlite;
+using Fleetwatch.Model;
+using Fleetwatch.Telemetry;
 
 namespace Fleetwatch.Storage.Sqlite;
 

@@ -1,4 +1,5 @@
 using Fleetwatch.Fleet;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Sqlite;
 

@@ -1,5 +1,6 @@
 using Fleetwatch.Auth;
 using Microsoft.Data.Sqlite;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Sqlite;
 

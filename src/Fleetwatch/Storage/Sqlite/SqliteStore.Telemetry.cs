@@ -1,4 +1,5 @@
 using Fleetwatch.Telemetry;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Sqlite;
 

@@ -1,5 +1,6 @@
 using Fleetwatch.Tenants;
 using Microsoft.Data.Sqlite;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Sqlite;
 

@@ -1,0 +1,125 @@
+using Fleetwatch.Metrics;
+using System.Text.Json;
+using Fleetwatch.Auth;
+using Fleetwatch.Devices;
+using Fleetwatch.Telemetry;
+using Fleetwatch.Http;
+using Fleetwatch.Ingest;
+using Fleetwatch.Model;
+
+namespace Fleetwatch.Backend;
+
+/// <summary>
+/// The telemetry backend's ingest (CONTRACTS.md §4): one reading or a batch of up to 5,000, timestamped by the
+/// server, answered 201 once committed. A device key writes its own device (named by the key or by a matching
+/// <c>device_id</c>); other write keys name the device with <c>device_id</c>.
+/// </summary>
+public static class IngestApi
+{
+    private const int MaxOneBytes = 64 * 1024, MaxBatchBytes = 8 * 1024 * 1024;
+
+    public static void MapIngest(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapBackendGroup("/api/v1/ingest").RequireAccess(Access.Write);
+        group.MapPost("", IngestOneAsync).CountsAsIngest();
+        group.MapPost("/batch", IngestBatchAsync).CountsAsIngest();
+    }
+
+    private static async Task<IResult> IngestOneAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxOneBytes);
+        if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
+        Reading? reading;
+        Dictionary<string, string[]>? errors;
+        bool invalidPayload;
+        using (body)
+        {
+            try
+            {
+                reading = ReadingRequest.ParseOne(body.Span, out errors, out invalidPayload);
+            }
+            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
+            {
+                return Problems.Coded(unreadable, BackendDevicesApi.InvalidPayload);
+            }
+        }
+        if (reading is not { } r) return Problems.Coded(Problems.Validation(errors!), CodeOf(invalidPayload));
+        var (draft, refusal) = Draft(http, devices, r, Model.Clock.NowMicros());
+        if (refusal is not null) return refusal;
+        var stored = (await writer.WriteAsync([draft!], http.RequestAborted))[0];
+        return new Envelope(StatusCodes.Status201Created, json => EventJson.WriteReading(json, stored, draft!.ExternalId));
+    }
+
+    private static async Task<IResult> IngestBatchAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBatchBytes);
+        if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
+        List<Reading>? readings;
+        Dictionary<string, string[]>? errors;
+        bool invalidPayload, tooMany;
+        using (body)
+        {
+            try
+            {
+                readings = ReadingRequest.ParseBatch(body.Span, out errors, out invalidPayload, out tooMany);
+            }
+            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
+            {
+                return Problems.Coded(unreadable, BackendDevicesApi.InvalidPayload);
+            }
+        }
+        if (tooMany) return Problems.Coded(Problems.Validation("readings", $"at most {ReadingRequest.MaxBatch} readings per batch"), BackendDevicesApi.ValidationError);
+        if (readings is null) return Problems.Coded(Problems.Validation(errors!), CodeOf(invalidPayload));
+
+        var now = Model.Clock.NowMicros();
+        var drafts = new EventDraft[readings.Count];
+        for (var i = 0; i < drafts.Length; i++)
+        {
+            var (draft, refusal) = Draft(http, devices, readings[i], now);
+            if (refusal is not null) return refusal;
+            drafts[i] = draft!;
+        }
+        // One request is one transaction: all readings are stored, or none.
+        var stored = await writer.WriteAsync(drafts, http.RequestAborted);
+        return new Envelope(StatusCodes.Status201Created, json =>
+        {
+            json.WriteStartArray();
+            for (var i = 0; i < stored.Length; i++) EventJson.WriteReading(json, stored[i], drafts[i].ExternalId);
+            json.WriteEndArray();
+        });
+    }
+
+    /// <summary>No set of numeric metrics is INVALID_PAYLOAD; a metric out of its range or a bad device id, VALIDATION_ERROR.</summary>
+    private static string CodeOf(bool invalidPayload) => invalidPayload ? BackendDevicesApi.InvalidPayload : BackendDevicesApi.ValidationError;
+
+    /// <summary>The event for a reading, or why the caller may not write it (unknown, inactive or someone else's device).</summary>
+    private static (EventDraft? Draft, ProblemResult? Refusal) Draft(HttpContext http, DeviceRegistry devices, Reading reading, long now)
+    {
+        var caller = http.GetCaller();
+        DeviceRecord? device;
+        if (caller.DeviceId is { } own)
+        {
+            device = devices.Get(own);
+            if (device is null) return (null, BackendDevicesApi.NotFound(reading.DeviceId ?? own.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            if (reading.DeviceId is not null && reading.DeviceId != device.ExternalId)
+                return (null, BackendAuth.Style.Forbidden(Caller.OtherDeviceDetail));
+        }
+        else
+        {
+            if (reading.DeviceId is null)
+                return (null, Problems.Coded(Problems.Validation("device_id", "is required with a key that is not a device's own"), BackendDevicesApi.ValidationError));
+            device = devices.Find(http.GetScope(), reading.DeviceId);
+            if (device is null) return (null, BackendDevicesApi.NotFound(reading.DeviceId));
+        }
+        if (!device.IsActive) return (null, Problems.Coded(StatusCodes.Status409Conflict, $"Device is inactive: {device.ExternalId}", BackendDevicesApi.DeviceInactive));
+        return (new EventDraft
+        {
+            ProjectId = device.ProjectId,
+            ExternalId = device.ExternalId,
+            DeviceId = device.Id,
+            Kind = EventKind.Measurement,
+            TsMicros = now,
+            Fields = reading.Metrics,
+        }, null);
+    }
+}

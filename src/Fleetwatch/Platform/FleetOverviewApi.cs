@@ -1,0 +1,106 @@
+using Fleetwatch.Auth;
+using Fleetwatch.Fleet;
+using Fleetwatch.Rules;
+using Fleetwatch.Status;
+using Microsoft.Extensions.Options;
+using Fleetwatch.Devices;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
+
+namespace Fleetwatch.Platform;
+
+/// <summary>
+/// <c>GET /projects/{project_id}/fleet</c>: an operator's list of a project's devices — every registered device
+/// with its latest status, last-seen time, uptime and open alerts — searched, filtered, sorted and paged on the
+/// server, with the project-wide counts (the dashboard's fleet page, and any client's). All of it is in memory
+/// except the open-alert counts, one grouped query.
+/// </summary>
+public static class FleetOverviewApi
+{
+    private const int DefaultLimit = 100, MaxLimit = 1000;
+    private static readonly string[] States = ["all", "online", "offline", "at-risk", "no-status"];
+    private static readonly string[] Sorts = ["device_id", "state", "battery_level", "rssi", "last_seen", "uptime", "open_alerts"];
+
+    public sealed record FleetQuery(string? Search, string? State, string? Tag, string? Sort, string? Order, string? Limit, string? Offset);
+
+    public sealed record FleetCounts(int Total, int Online, int Offline, int AtRisk, int NoStatus);
+
+    public sealed record FleetDevice(long Id, string DeviceId, string? Name, string[] Tags, bool? Online, int? BatteryLevel, int? Rssi,
+        string? LastStatus, string? LastSeen, string[] AtRisk, double? Uptime, long OpenAlerts);
+
+    public sealed record FleetOverview(FleetCounts Counts, int Matched, int Offset, int Limit, string[] Tags, FleetDevice[] Devices);
+
+    public static void MapFleetOverview(this IEndpointRouteBuilder routes) =>
+        routes.MapPlatformGroup("/projects/{project_id:long}/fleet").MapGet("", ListAsync).RequireAccess(Access.Read).Produces<FleetOverview>();
+
+    private static async Task<IResult> ListAsync(long project_id, [AsParameters] FleetQuery query, HttpContext http, DeviceRegistry devices,
+        LatestStatusCache latest, DeviceActivity activity, FleetState fleet, IRuleStore rules, IOptions<StatusOptions> status)
+    {
+        Dictionary<string, string[]>? errors = null;
+        var state = query.State ?? "all";
+        if (!States.Contains(state)) ValidationErrors.Add(ref errors, "state", $"must be one of {string.Join(", ", States)}");
+        var sort = query.Sort ?? "device_id";
+        if (!Sorts.Contains(sort)) ValidationErrors.Add(ref errors, "sort", $"must be one of {string.Join(", ", Sorts)}");
+        if (query.Order is not (null or "asc" or "desc")) ValidationErrors.Add(ref errors, "order", "must be asc or desc");
+        var limit = DefaultLimit;
+        if (query.Limit is not null && (!int.TryParse(query.Limit, out limit) || limit is < 1 or > MaxLimit))
+            ValidationErrors.Add(ref errors, "limit", $"must be a whole number from 1 to {MaxLimit}");
+        var offset = 0;
+        if (query.Offset is not null && (!int.TryParse(query.Offset, out offset) || offset < 0))
+            ValidationErrors.Add(ref errors, "offset", "must be a whole number, 0 or more");
+        if (errors is not null) return Problems.Validation(errors);
+
+        var openAlerts = await rules.CountOpenAlertsByDeviceAsync(project_id, http.RequestAborted);
+        var now = Clock.NowMicros();
+        var options = status.Value;
+        // Raw values for every device (counts, filters and sorting need them); text only for the page sent.
+        var all = devices.InProject(project_id).Select(d => latest.Get(project_id, d.Id) is { } s ? new Row(d, s, options.IsAtRisk(s, now)) : new Row(d, null, false)).ToList();
+        var counts = new FleetCounts(all.Count, all.Count(r => r.Status?.Online == true), all.Count(r => r.Status?.Online == false),
+            all.Count(r => r.AtRisk), all.Count(r => r.Status is null));
+        IEnumerable<Row> matched = all;
+        if (!string.IsNullOrEmpty(query.Search))
+            matched = matched.Where(r => r.Device.ExternalId.Contains(query.Search, StringComparison.OrdinalIgnoreCase)
+                || (r.Device.Name?.Contains(query.Search, StringComparison.OrdinalIgnoreCase) ?? false));
+        matched = state switch
+        {
+            "online" => matched.Where(r => r.Status?.Online == true),
+            "offline" => matched.Where(r => r.Status?.Online == false),
+            "at-risk" => matched.Where(r => r.AtRisk),
+            "no-status" => matched.Where(r => r.Status is null),
+            _ => matched,
+        };
+        if (!string.IsNullOrEmpty(query.Tag)) matched = matched.Where(r => r.Device.HasTag(query.Tag));
+        var list = sort switch
+        {
+            "state" => Sorted(matched, r => r.Status?.Online, query.Order == "desc"),
+            "battery_level" => Sorted(matched, r => r.Status?.BatteryLevel, query.Order == "desc"),
+            "rssi" => Sorted(matched, r => r.Status?.Rssi, query.Order == "desc"),
+            "last_seen" => Sorted(matched, r => activity.LastSeen(r.Device.Id), query.Order == "desc"),
+            "uptime" => Sorted(matched, r => fleet.Get(r.Device.Id)?.Uptime, query.Order == "desc"),
+            "open_alerts" => Sorted(matched, r => (long?)openAlerts.GetValueOrDefault(r.Device.Id), query.Order == "desc"),
+            // The registry lists a project's devices by external id already.
+            _ => query.Order == "desc" ? matched.Reverse().ToList() : matched.ToList(),
+        };
+        var tags = all.SelectMany(r => r.Device.Tags).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var page = list.Skip(offset).Take(limit).Select(r =>
+        {
+            var seen = activity.LastSeen(r.Device.Id);
+            return new FleetDevice(r.Device.Id, r.Device.ExternalId, r.Device.Name, r.Device.Tags, r.Status?.Online, r.Status?.BatteryLevel, r.Status?.Rssi,
+                r.Status is { } s ? Timestamps.Format(s.TsMicros) : null, seen is { } micros ? Timestamps.Format(micros) : null,
+                r.Status is { } latestStatus ? [.. options.AtRiskReasons(latestStatus, now) ?? []] : [],
+                fleet.Get(r.Device.Id)?.Uptime, openAlerts.GetValueOrDefault(r.Device.Id));
+        }).ToArray();
+        return TypedResults.Ok(new FleetOverview(counts, list.Count, offset, limit, tags, page));
+    }
+
+    private readonly record struct Row(DeviceRecord Device, LatestStatus? Status, bool AtRisk);
+
+    /// <summary>By the key asked for; devices without a value (no status, no heartbeat) go last either way, ties by device id.</summary>
+    private static List<Row> Sorted<TKey>(IEnumerable<Row> rows, Func<Row, TKey?> key, bool descending) where TKey : struct, IComparable<TKey>
+    {
+        var keyed = rows.Select(r => (Row: r, Key: key(r))).ToList();
+        var withValue = keyed.Where(k => k.Key.HasValue);
+        var ordered = descending ? withValue.OrderByDescending(k => k.Key!.Value) : withValue.OrderBy(k => k.Key!.Value);
+        return [.. ordered.ThenBy(k => k.Row.Device.ExternalId, StringComparer.Ordinal).Concat(keyed.Where(k => !k.Key.HasValue)).Select(k => k.Row)];
+    }
+}

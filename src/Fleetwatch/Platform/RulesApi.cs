@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text.Json;
+using Fleetwatch.Auth;
+using Fleetwatch.Devices;
+using Fleetwatch.Tenants;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
+using Fleetwatch.Rules;
+
+namespace Fleetwatch.Platform;
+
+public sealed record RuleResponse(long Id, long ProjectId, string Name, string Metric, string Operator, double Threshold, int WindowN, int RequiredK,
+    int CooldownSeconds, bool Enabled, string Scope, string? Tag, string Severity, bool AutoResolve, string CreatedAt)
+{
+    public static RuleResponse From(Rule r) => new(r.Id, r.ProjectId, r.Name, r.Metric, r.Operator, r.Threshold, r.WindowN, r.RequiredK,
+        r.CooldownSeconds, r.Enabled, Rule.ScopeName(r.Scope), r.Tag, r.Severity, r.AutoResolve, Timestamps.Format(r.CreatedMicros));
+}
+
+/// <summary>The body of a rule, for the API document; on PATCH every field is optional.</summary>
+public sealed record RuleBody(string Name, string Metric, string? Operator, double Threshold, int? WindowN, int? RequiredK, int? CooldownSeconds,
+    bool? Enabled, string? Scope, string? Tag, string? Severity, bool? AutoResolve);
+
+public sealed record RuleDevicesBody(long[] DeviceIds);
+
+/// <summary>Rules (CONTRACTS.md §3): created and listed per project, changed and deleted by id, devices assigned for EXPLICIT scope.</summary>
+public static class RulesApi
+{
+    public static void MapRules(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapPlatformGroup();
+        group.MapPost("/projects/{project_id:long}/rules", CreateAsync).RequireAccess(Access.Admin, "Creating a rule needs an admin key of the project")
+            .Accepts<RuleBody>("application/json").Produces<RuleResponse>(StatusCodes.Status201Created);
+        group.MapGet("/projects/{project_id:long}/rules", (long project_id, HttpContext http, IRuleStore store) => ListAsync(project_id, http, store, enabledOnly: false))
+            .RequireAccess(Access.Any).ListsOfTheProject().Produces<RuleResponse[]>();
+        group.MapGet("/projects/{project_id:long}/rules/enabled", (long project_id, HttpContext http, IRuleStore store) => ListAsync(project_id, http, store, enabledOnly: true))
+            .RequireAccess(Access.Any).ListsOfTheProject().Produces<RuleResponse[]>();
+        group.MapGet("/rules/{rule_id:long}", (HttpContext http) => TypedResults.Ok(RuleResponse.From(http.GetScope().Get<Rule>())))
+            .RequireAccess(Access.Any).Produces<RuleResponse>();
+        group.MapPatch("/rules/{rule_id:long}", UpdateAsync).RequireAccess(Access.Admin, "Changing a rule needs an admin key of the project")
+            .Accepts<RuleBody>("application/json").Produces<RuleResponse>();
+        group.MapDelete("/rules/{rule_id:long}", DeleteAsync).RequireAccess(Access.Admin, "Deleting a rule needs an admin key of the project")
+            .Produces(StatusCodes.Status204NoContent);
+        group.MapPost("/rules/{rule_id:long}/devices", AssignAsync).RequireAccess(Access.Admin, "Assigning devices needs an admin key of the project")
+            .Accepts<RuleDevicesBody>("application/json").Produces(StatusCodes.Status204NoContent);
+    }
+
+    private static async Task<IResult> CreateAsync(long project_id, HttpContext http, ITenantStore tenants, IRuleStore store, ChangeBus changes)
+    {
+        if (await tenants.GetProjectAsync(project_id, http.RequestAborted) is null) return Problems.NotFound("project not found");
+        var blank = new Rule(0, project_id, "", "", ">", double.NaN, 1, 1, 300, true, RuleScope.All, null, "warning", false, 0);
+        var (rule, problem) = await ReadAsync(http, blank, partial: false);
+        if (problem is not null) return problem;
+        var created = await store.CreateRuleAsync(rule!, http.RequestAborted);
+        await changes.PublishAsync(ChangeBus.RulesTopic, created.Id.ToString(CultureInfo.InvariantCulture), http.RequestAborted);
+        return TypedResults.Created($"/rules/{created.Id}", RuleResponse.From(created));
+    }
+
+    private static async Task<IResult> ListAsync(long projectId, HttpContext http, IRuleStore store, bool enabledOnly)
+    {
+        var rules = await store.ListRulesAsync(projectId, http.RequestAborted);
+        // Newest id first, as the original lists them.
+        return TypedResults.Ok(rules.Where(r => !enabledOnly || r.Enabled).OrderByDescending(r => r.Id).Select(RuleResponse.From).ToArray());
+    }
+
+    private static async Task<IResult> UpdateAsync(HttpContext http, IRuleStore store, ChangeBus changes)
+    {
+        var (rule, problem) = await ReadAsync(http, http.GetScope().Get<Rule>(), partial: true);
+        if (problem is not null) return problem;
+        var updated = await store.UpdateRuleAsync(rule!, http.RequestAborted);
+        await changes.PublishAsync(ChangeBus.RulesTopic, updated.Id.ToString(CultureInfo.InvariantCulture), http.RequestAborted);
+        return TypedResults.Ok(RuleResponse.From(updated));
+    }
+
+    private static async Task<IResult> DeleteAsync(long rule_id, HttpContext http, IRuleStore store, ChangeBus changes)
+    {
+        await store.DeleteRuleAsync(rule_id, http.RequestAborted);
+        await changes.PublishAsync(ChangeBus.RulesTopic, rule_id.ToString(CultureInfo.InvariantCulture), http.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> AssignAsync(long rule_id, HttpContext http, IRuleStore store, DeviceRegistry devices, ChangeBus changes)
+    {
+        var scope = http.GetScope();
+        var rule = scope.Get<Rule>();
+        var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request);
+        if (problem is not null) return problem;
+        var ids = new List<long>();
+        using (document)
+        {
+            if (!document!.RootElement.TryGetProperty("device_ids", out var list) || list.ValueKind != JsonValueKind.Array)
+                return Problems.Validation("device_ids", "is required: an array of device ids");
+            foreach (var item in list.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out var id)) return Problems.Validation("device_ids", "must hold integer device ids");
+                ids.Add(id);
+            }
+        }
+        foreach (var id in ids)
+        {
+            // Another project's device does not exist for this caller; a server key may name one of another project (400 below).
+            if (devices.Find(scope, id) is not { } device) return Problems.NotFound($"device not found: {id}");
+            if (device.ProjectId != rule.ProjectId) return Problems.BadRequest($"device {id} not in rule's project");
+        }
+        await store.SetRuleDevicesAsync(rule_id, ids, http.RequestAborted);
+        await changes.PublishAsync(ChangeBus.RulesTopic, rule_id.ToString(CultureInfo.InvariantCulture), http.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The rule as the body changes it (all fields on create, any on PATCH), validated whole.</summary>
+    private static async Task<(Rule? Rule, ProblemResult? Problem)> ReadAsync(HttpContext http, Rule current, bool partial)
+    {
+        var (document, problem) = await JsonRequest.ReadObjectAsync(http.Request);
+        if (problem is not null) return (null, problem);
+        using (document)
+        {
+            var body = document!.RootElement;
+            Dictionary<string, string[]>? errors = null;
+            var name = JsonRequest.Text(body, "name", 200, required: !partial, ref errors) ?? current.Name;
+            var metric = JsonRequest.Text(body, "metric", 128, required: !partial, ref errors) ?? current.Metric;
+            var op = JsonRequest.Text(body, "operator", 2, required: false, ref errors) ?? current.Operator;
+            if (!Rule.Operators.Contains(op)) ValidationErrors.Add(ref errors, "operator", "must be one of >, >=, <, <=");
+            var threshold = JsonRequest.Number(body, "threshold", ref errors) ?? current.Threshold;
+            if (double.IsNaN(threshold) && errors?.ContainsKey("threshold") != true) ValidationErrors.Add(ref errors, "threshold", "is required");
+            var windowN = JsonRequest.Integer(body, "window_n", 1, RuleEvaluator.MaxWindow, ref errors) ?? current.WindowN;
+            var requiredK = JsonRequest.Integer(body, "required_k", 1, RuleEvaluator.MaxWindow, ref errors) ?? current.RequiredK;
+            var cooldown = JsonRequest.Integer(body, "cooldown_seconds", 0, 86_400, ref errors) ?? current.CooldownSeconds;
+            var enabled = JsonRequest.Boolean(body, "enabled", ref errors) ?? current.Enabled;
+            var scopeText = JsonRequest.Text(body, "scope", 16, required: false, ref errors);
+            var scope = current.Scope;
+            if (scopeText is not null && !Enum.TryParse(scopeText, ignoreCase: true, out scope)) ValidationErrors.Add(ref errors, "scope", "must be ALL, TAG or EXPLICIT");
+            var tag = body.TryGetProperty("tag", out _) ? JsonRequest.Text(body, "tag", DeviceTags.MaxLength, required: false, ref errors) : current.Tag;
+            if (scope == RuleScope.Tag && tag is null && errors?.ContainsKey("tag") != true) ValidationErrors.Add(ref errors, "tag", "is required when scope is TAG");
+            // A tag the rule would ignore is a mistake the client should hear about (CONTRACTS.md §3).
+            if (scope != RuleScope.Tag && body.TryGetProperty("tag", out var given) && given.ValueKind != JsonValueKind.Null)
+                ValidationErrors.Add(ref errors, "tag", $"must not be given when scope is {Rule.ScopeName(scope)}; only TAG rules have a tag");
+            var severity = JsonRequest.Text(body, "severity", 16, required: false, ref errors) ?? current.Severity;
+            if (!Rule.Severities.Contains(severity)) ValidationErrors.Add(ref errors, "severity", "must be critical, major, minor, warning or info");
+            var autoResolve = JsonRequest.Boolean(body, "auto_resolve", ref errors) ?? current.AutoResolve;
+            if (errors is not null) return (null, Problems.Validation(errors));
+            if (requiredK > windowN) return (null, Problems.BadRequest("required_k cannot be greater than window_n"));
+            return (current with
+            {
+                Name = name, Metric = metric, Operator = op, Threshold = threshold, WindowN = windowN, RequiredK = requiredK, CooldownSeconds = cooldown,
+                Enabled = enabled, Scope = scope, Tag = scope == RuleScope.Tag ? tag : null, Severity = severity, AutoResolve = autoResolve,
+            }, null);
+        }
+    }
+}
