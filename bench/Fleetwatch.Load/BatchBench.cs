@@ -4,8 +4,8 @@ using System.Net.Http.Json;
 using System.Text;
 using Fleetwatch.Auth;
 using Fleetwatch.Ingest;
-using Fleetwatch.Storage;
 using Fleetwatch.Model;
+using Fleetwatch.Storage;
 
 namespace Fleetwatch.Load;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
 using Fleetwatch.Model;
+using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Auth;
 

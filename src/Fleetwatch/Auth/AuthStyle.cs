@@ -10,6 +10,9 @@ namespace Fleetwatch.Auth;
 /// </summary>
 public class AuthStyle(int missingStatus, string missingDetail, int malformedStatus, string malformedDetail, int invalidStatus, string invalidDetail)
 {
+    /// <summary>The telemetry platform's (CONTRACTS.md §3), which Fleetwatch's own routes keep too: 401 without a key, 403 for a malformed or wrong one.</summary>
+    public static readonly AuthStyle Platform = new(401, "Missing X-API-Key", 403, "Invalid API key format", 403, "Invalid API key");
+
     public ProblemResult Refuse(AuthFailure failure) => Decorate(failure switch
     {
         AuthFailure.Missing => Problems.Of(missingStatus, missingDetail),

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Fleetwatch.Hosting;
-using Fleetwatch.Storage;
 using Fleetwatch.Http;
 using Fleetwatch.Model;
+using Fleetwatch.Storage;
 
 namespace Fleetwatch.Auth;
 

@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Options;
 using Fleetwatch.Auth;
 using Fleetwatch.Http;
+using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Backend;
 

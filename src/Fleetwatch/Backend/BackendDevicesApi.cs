@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Fleetwatch.Auth;
-using Fleetwatch.Hosting;
-using Fleetwatch.Telemetry;
 using Fleetwatch.Devices;
+using Fleetwatch.Hosting;
 using Fleetwatch.Http;
 using Fleetwatch.Model;
+using Fleetwatch.Telemetry;
 
 namespace Fleetwatch.Backend;
 

@@ -1,11 +1,10 @@
-using Fleetwatch.Metrics;
-using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
-using Fleetwatch.Telemetry;
 using Fleetwatch.Http;
 using Fleetwatch.Ingest;
+using Fleetwatch.Metrics;
 using Fleetwatch.Model;
+using Fleetwatch.Telemetry;
 
 namespace Fleetwatch.Backend;
 
@@ -27,23 +26,10 @@ public static class IngestApi
 
     private static async Task<IResult> IngestOneAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices)
     {
-        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxOneBytes);
+        var (parsed, problem) = await JsonBody.ParseAsync(http.Request, MaxOneBytes,
+            json => (Reading: ReadingRequest.ParseOne(json, out var errors, out var invalidPayload), Errors: errors, InvalidPayload: invalidPayload));
         if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
-        Reading? reading;
-        Dictionary<string, string[]>? errors;
-        bool invalidPayload;
-        using (body)
-        {
-            try
-            {
-                reading = ReadingRequest.ParseOne(body.Span, out errors, out invalidPayload);
-            }
-            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
-            {
-                return Problems.Coded(unreadable, BackendDevicesApi.InvalidPayload);
-            }
-        }
-        if (reading is not { } r) return Problems.Coded(Problems.Validation(errors!), CodeOf(invalidPayload));
+        if (parsed.Reading is not { } r) return Problems.Coded(Problems.Validation(parsed.Errors!), CodeOf(parsed.InvalidPayload));
         var (draft, refusal) = Draft(http, devices, r, Model.Clock.NowMicros());
         if (refusal is not null) return refusal;
         var stored = (await writer.WriteAsync([draft!], http.RequestAborted))[0];
@@ -52,24 +38,11 @@ public static class IngestApi
 
     private static async Task<IResult> IngestBatchAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices)
     {
-        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBatchBytes);
+        var (parsed, problem) = await JsonBody.ParseAsync(http.Request, MaxBatchBytes, json =>
+            (Readings: ReadingRequest.ParseBatch(json, out var errors, out var invalidPayload, out var tooMany), Errors: errors, InvalidPayload: invalidPayload, TooMany: tooMany));
         if (problem is not null) return Problems.Coded(problem, BackendDevicesApi.InvalidPayload);
-        List<Reading>? readings;
-        Dictionary<string, string[]>? errors;
-        bool invalidPayload, tooMany;
-        using (body)
-        {
-            try
-            {
-                readings = ReadingRequest.ParseBatch(body.Span, out errors, out invalidPayload, out tooMany);
-            }
-            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
-            {
-                return Problems.Coded(unreadable, BackendDevicesApi.InvalidPayload);
-            }
-        }
-        if (tooMany) return Problems.Coded(Problems.Validation("readings", $"at most {ReadingRequest.MaxBatch} readings per batch"), BackendDevicesApi.ValidationError);
-        if (readings is null) return Problems.Coded(Problems.Validation(errors!), CodeOf(invalidPayload));
+        if (parsed.TooMany) return Problems.Coded(Problems.Validation("readings", $"at most {ReadingRequest.MaxBatch} readings per batch"), BackendDevicesApi.ValidationError);
+        if (parsed.Readings is not { } readings) return Problems.Coded(Problems.Validation(parsed.Errors!), CodeOf(parsed.InvalidPayload));
 
         var now = Model.Clock.NowMicros();
         var drafts = new EventDraft[readings.Count];

@@ -1,15 +1,11 @@
 using System.Reflection;
-using Fleetwatch.Auth;
 using Fleetwatch.Http;
-using Fleetwatch.Platform;
 
 namespace Fleetwatch.Dashboard;
 
-public sealed record MeResponse(long ProjectId, string Role, string KeyPrefix, bool ServerAdmin);
-
 /// <summary>
 /// The web dashboard at <c>/ui/</c>: static files embedded in the executable (so the server needs no build step,
-/// npm or network at run time), using only the public API. <c>GET /auth/me</c> tells it whose key it holds.
+/// npm or network at run time), using only the public API.
 /// </summary>
 public static class DashboardApi
 {
@@ -18,11 +14,6 @@ public static class DashboardApi
 
     public static void MapDashboard(this IEndpointRouteBuilder routes)
     {
-        routes.MapPlatformGroup("/auth").MapGet("/me", (HttpContext http) =>
-        {
-            var scope = http.GetScope();
-            return TypedResults.Ok(new MeResponse(scope.ProjectId, ApiKeys.RoleName(scope.Caller.Role), scope.Caller.KeyPrefix, scope.Caller.IsServerAdmin));
-        }).RequireAccess(Access.Any);
         routes.MapGet("/ui/{**path}", (string? path, HttpRequest request) =>
         {
             // The page's relative links need the trailing slash.

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Fleetwatch.Auth;
 using Fleetwatch.Model;
 
 namespace Fleetwatch.Devices;

@@ -1,12 +1,11 @@
-using Fleetwatch.Metrics;
-using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Hosting;
-using Fleetwatch.Ingest;
-using Microsoft.Extensions.Options;
 using Fleetwatch.Http;
+using Fleetwatch.Ingest;
+using Fleetwatch.Metrics;
 using Fleetwatch.Model;
+using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Fleet;
 
@@ -71,22 +70,10 @@ public static class FleetApi
     private static async Task<IResult> ReportAsync(string deviceId, HttpContext http, IngestWriter writer, EventKind kind)
     {
         var device = http.GetScope().Get<DeviceRecord>();
-        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBodyBytes);
+        var (parsed, problem) = await JsonBody.ParseAsync(http.Request, MaxBodyBytes,
+            json => (Report: FleetReport.Parse(json, kind == EventKind.UploadStat, out var errors), Errors: errors));
         if (problem is not null) return WithMsg(problem);
-        FleetReport? report;
-        Dictionary<string, string[]>? errors;
-        using (body)
-        {
-            try
-            {
-                report = FleetReport.Parse(body.Span, kind == EventKind.UploadStat, out errors);
-            }
-            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
-            {
-                return WithMsg(unreadable);
-            }
-        }
-        if (report is not { } r) return WithMsg(Problems.Validation(errors!));
+        if (parsed.Report is not { } r) return WithMsg(Problems.Validation(parsed.Errors!));
 
         await writer.WriteAsync([new EventDraft
         {

@@ -1,7 +1,7 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
-using Fleetwatch.Storage;
 using Fleetwatch.Model;
+using Fleetwatch.Storage;
 
 namespace Fleetwatch.Fleet;
 
@@ -14,7 +14,6 @@ public static partial class FleetSetup
             .PostConfigure(o => o.AnonymousAccess |= !string.IsNullOrEmpty(devicesFile)).ValidateOnStart();
         builder.Services.AddSingleton(s => (IFleetStore)s.GetRequiredService<IDatabase>());
         builder.Services.AddSingleton<FleetState>();
-        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<FleetState>());
         return builder;
     }
 
@@ -48,13 +47,13 @@ public static partial class FleetSetup
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Registered {Count} devices from {Path} in the default project")]
+        [LoggerMessage(EventId = LogEvents.FleetDevicesImported, Level = LogLevel.Information, Message = "Registered {Count} devices from {Path} in the default project")]
         public static partial void Imported(ILogger logger, int count, string path);
 
-        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Fleet API: requests WITHOUT an API key are accepted for the default project's devices (a devices file was given, or Fleet:AnonymousAccess is on)")]
+        [LoggerMessage(EventId = LogEvents.FleetAnonymousOn, Level = LogLevel.Warning, Message = "Fleet API: requests WITHOUT an API key are accepted for the default project's devices (a devices file was given, or Fleet:AnonymousAccess is on)")]
         public static partial void AnonymousOn(ILogger logger);
 
-        [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Fleet API: an API key is required (start with --devices FILE or set Fleet:AnonymousAccess=true to accept the original simulator's keyless requests)")]
+        [LoggerMessage(EventId = LogEvents.FleetAnonymousOff, Level = LogLevel.Information, Message = "Fleet API: an API key is required (start with --devices FILE or set Fleet:AnonymousAccess=true to accept the original simulator's keyless requests)")]
         public static partial void AnonymousOff(ILogger logger);
     }
 }

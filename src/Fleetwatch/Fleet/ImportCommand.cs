@@ -1,6 +1,5 @@
 using Fleetwatch.Hosting;
 using Fleetwatch.Storage;
-using Fleetwatch.Devices;
 
 namespace Fleetwatch.Fleet;
 

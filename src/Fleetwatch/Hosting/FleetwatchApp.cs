@@ -1,19 +1,19 @@
 using Fleetwatch.Auth;
+using Fleetwatch.Backend;
 using Fleetwatch.Dashboard;
 using Fleetwatch.Devices;
 using Fleetwatch.Fleet;
+using Fleetwatch.Http;
 using Fleetwatch.Ingest;
 using Fleetwatch.Metrics;
-using Fleetwatch.Status;
+using Fleetwatch.Model;
+using Fleetwatch.Platform;
 using Fleetwatch.Rules;
+using Fleetwatch.Status;
 using Fleetwatch.Storage;
 using Fleetwatch.Streams;
 using Fleetwatch.Telemetry;
 using Fleetwatch.Webhooks;
-using Fleetwatch.Backend;
-using Fleetwatch.Http;
-using Fleetwatch.Model;
-using Fleetwatch.Platform;
 
 namespace Fleetwatch.Hosting;
 
@@ -38,95 +38,64 @@ public static class FleetwatchApp
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetwatchJsonContext.Default);
         });
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddOperations();
         builder.AddStorage();
         builder.AddAuth();
+        builder.AddDevices();
         builder.AddIngest();
         builder.AddStatus();
         builder.AddFleet();
-        builder.AddRateLimits();
-        builder.AddOperations();
+        builder.AddReadings();
+        builder.AddRules();
+        builder.AddWebhooks();
+        builder.AddStreams();
         builder.AddMetrics();
+        builder.AddRateLimits();
         builder.AddApiDocs();
-        builder.Services.AddSingleton<ReadingAggregator>();
-        builder.Services.AddOptions<RollupOptions>().BindConfiguration("Rollups").Validate(o => o.IntervalMs > 0, "Rollups:IntervalMs must be positive").ValidateOnStart();
-        builder.Services.AddSingleton<RollupMaintainer>();
-        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<RollupMaintainer>());
-        builder.Services.AddHostedService(s => s.GetRequiredService<RollupMaintainer>());
-        builder.Services.AddSingleton<RuleBook>();
-        builder.Services.AddSingleton<RuleEvaluator>();
-        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<RuleEvaluator>());
-        builder.Services.AddHostedService(s => s.GetRequiredService<RuleEvaluator>());
-        builder.Services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
-        builder.Services.AddSingleton<WebhookDispatcher>();
-        builder.Services.AddHostedService(s => s.GetRequiredService<WebhookDispatcher>());
-        builder.Services.AddSingleton<StreamHub>();
-        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<StreamHub>());
+        builder.Services.AddCommitObservers();
 
         var app = builder.Build();
+        // Each feature loads what it serves from memory, in dependency order, before the server takes a request.
         await app.InitializeStorageAsync(ct);
+        await app.LoadDevicesAsync(ct);
+        await app.LoadLatestStatusesAsync(ct);
         await app.InitializeFleetAsync(ct);
+
         app.UseFleetwatchErrors();
         app.UseOperations();
         app.UseMetrics();
         app.UseRateLimiter();
-        // One way in: the key becomes a caller (authorization runs the API-key scheme for endpoints with a policy),
-        // then every resource the route names is resolved to the caller's project before any handler runs.
-        app.UseAuthorization();
-        app.UseMiddleware<ScopeMiddleware>();
-        app.MapStreams();
-        app.MapApiDocs();
+        app.UseAuth();
         app.MapHealth();
+        app.MapApiDocs();
         app.MapBenchEndpoints();
+        app.MapAuth();
         app.MapStatus();
         app.MapFleet();
-        app.MapTenants();
-        app.MapDevices();
-        app.MapFleetOverview();
-        app.MapTelemetry();
-        app.MapBackendDevices();
-        app.MapIngest();
-        app.MapReadings();
-        app.MapRules();
-        app.MapAlerts();
-        app.MapWebhooks();
+        app.MapPlatform();
+        app.MapBackend();
         app.MapDashboard();
         return app;
     }
 
-    private static void AddAuth(this WebApplicationBuilder builder)
+    /// <summary>
+    /// What runs after each commit, in this order, on the writer's loop (and for other nodes' batches, the event feed's):
+    /// the device registry first, since every later observer looks new devices up; then the state the APIs answer from
+    /// (last seen, latest statuses, fleet uptime); the metrics; and last what hands work on (rollups, rule evaluation,
+    /// live streams), so a subscriber or a rule never sees an event before the state that describes it.
+    /// </summary>
+    private static void AddCommitObservers(this IServiceCollection services)
     {
-        builder.Services.AddOptions<AuthOptions>().BindConfiguration("Auth").ValidateOnStart();
-        builder.Services.AddSingleton<ApiKeyAuthenticator>();
-        builder.Services.AddSingleton<KeyUsageRecorder>();
-        builder.Services.AddHostedService(s => s.GetRequiredService<KeyUsageRecorder>());
-        builder.Services.AddSingleton<Tenancy>();
-        builder.Services.AddAccessPolicies();
-        builder.Services.AddSingleton<IScopeResolver, ProjectResolver>();
-        builder.Services.AddSingleton<IScopeResolver, ApiKeyResolver>();
-        builder.Services.AddSingleton<IScopeResolver, DeviceIdResolver>();
-        builder.Services.AddSingleton<IScopeResolver, ExternalDeviceIdResolver>();
-        builder.Services.AddSingleton<IScopeResolver, RuleResolver>();
-        builder.Services.AddSingleton<IScopeResolver, AlertResolver>();
-        builder.Services.AddSingleton<IScopeResolver, WebhookResolver>();
-        builder.Services.AddSingleton<IScopeResolver, DeliveryResolver>();
+        services.AddCommitObserver<DeviceRegistry>();
+        services.AddCommitObserver<DeviceActivity>();
+        services.AddCommitObserver<LatestStatusCache>();
+        services.AddCommitObserver<FleetState>();
+        services.AddCommitObserver<FleetMetrics>();
+        services.AddCommitObserver<RollupMaintainer>();
+        services.AddCommitObserver<RuleEvaluator>();
+        services.AddCommitObserver<StreamHub>();
     }
 
-    private static void AddIngest(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<IngestOptions>().BindConfiguration("Ingest").ValidateOnStart();
-        builder.Services.AddSingleton<DeviceRegistry>();
-        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<DeviceRegistry>());
-        builder.Services.AddSingleton<DeviceActivity>();
-        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<DeviceActivity>());
-        builder.Services.AddHostedService(s => s.GetRequiredService<DeviceActivity>());
-        builder.Services.AddSingleton<IngestWriter>();
-        builder.Services.AddHostedService(s => s.GetRequiredService<IngestWriter>());
-    }
-
-    private static void AddStatus(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<StatusOptions>().BindConfiguration("Status").ValidateOnStart();
-        builder.Services.AddSingleton<LatestStatusCache>();
-        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<LatestStatusCache>());
-    }
+    private static void AddCommitObserver<T>(this IServiceCollection services) where T : class, ICommitObserver =>
+        services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<T>());
 }

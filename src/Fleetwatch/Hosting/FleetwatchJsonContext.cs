@@ -1,9 +1,8 @@
 using System.Text.Json.Serialization;
-using Fleetwatch.Fleet;
-using Fleetwatch.Status;
 using Fleetwatch.Backend;
-using Fleetwatch.Dashboard;
+using Fleetwatch.Fleet;
 using Fleetwatch.Platform;
+using Fleetwatch.Status;
 
 namespace Fleetwatch.Hosting;
 
@@ -39,7 +38,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(Platform.CircuitStatusResponse))]
 [JsonSerializable(typeof(Platform.DeliveryResponse[]))]
 [JsonSerializable(typeof(Platform.AttemptResponse[]))]
-[JsonSerializable(typeof(Dashboard.MeResponse))]
+[JsonSerializable(typeof(Auth.MeResponse))]
 [JsonSerializable(typeof(BackendDevicesApi.RegisteredDevice))]
 [JsonSerializable(typeof(BackendDevicesApi.RotatedKey))]
 [JsonSerializable(typeof(BackendDevicesApi.BackendDevice))]

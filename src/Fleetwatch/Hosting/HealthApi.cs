@@ -1,14 +1,10 @@
-using Fleetwatch.Storage;
 using Fleetwatch.Http;
 using Fleetwatch.Model;
-using Fleetwatch.Streams;
+using Fleetwatch.Storage;
 
 namespace Fleetwatch.Hosting;
 
 public sealed record HealthResponse(string Status, string Database, string Timestamp, string Version, string Engine);
-
-/// <summary>The telemetry backend's health: <c>{status: "healthy", timestamp, websocket_connections, database}</c>.</summary>
-public sealed record BackendHealthResponse(string Status, string Timestamp, int WebsocketConnections, string Database);
 
 /// <summary>The platform API's database probe: <c>{"db":"ok"}</c>, or <c>"unavailable"</c> with 503.</summary>
 public sealed record DbHealthResponse(string Db);
@@ -20,25 +16,13 @@ public static class HealthApi
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder endpoints)
     {
-        // A probe that finds the database down answers 503 with Retry-After, as every route does then.
-        var routes = endpoints.MapGroup("").AddEndpointFilter(async (context, next) =>
-        {
-            var result = await next(context);
-            if (result is IStatusCodeHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable }) context.HttpContext.Response.Headers.RetryAfter = "1";
-            return result;
-        });
+        var routes = endpoints.MapHealthGroup();
         routes.MapGet("/health", async (IDatabase database, CancellationToken ct) =>
         {
             var up = await PingAsync(database, ct);
             var body = new HealthResponse(up ? "ok" : "degraded", up ? "connected" : "disconnected",
                 Timestamps.Format(Clock.NowMicros()), Version, database.Engine);
             return TypedResults.Json(body, FleetwatchJsonContext.Default.HealthResponse, statusCode: up ? 200 : 503);
-        });
-        routes.MapGet("/api/v1/health", async (IDatabase database, Streams.StreamHub streams, CancellationToken ct) =>
-        {
-            var up = await PingAsync(database, ct);
-            return TypedResults.Json(new BackendHealthResponse(up ? "healthy" : "unhealthy", Timestamps.Format(Clock.NowMicros()), streams.Count,
-                up ? "connected" : "disconnected"), FleetwatchJsonContext.Default.BackendHealthResponse, statusCode: up ? 200 : 503);
         });
         routes.MapGet("/health/db", async (IDatabase database, CancellationToken ct) =>
         {
@@ -48,7 +32,17 @@ public static class HealthApi
         return endpoints;
     }
 
-    private static async Task<bool> PingAsync(IDatabase database, CancellationToken ct)
+    /// <summary>A group of health probes: one that finds the database down answers 503 with Retry-After, as every route does then.</summary>
+    public static RouteGroupBuilder MapHealthGroup(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGroup("").AddEndpointFilter(async (context, next) =>
+        {
+            var result = await next(context);
+            if (result is IStatusCodeHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable }) context.HttpContext.Response.Headers.RetryAfter = "1";
+            return result;
+        });
+
+    /// <summary>Whether the database answers within 3 seconds.</summary>
+    public static async Task<bool> PingAsync(IDatabase database, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(3));

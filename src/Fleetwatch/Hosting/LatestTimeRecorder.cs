@@ -59,7 +59,7 @@ public abstract partial class LatestTimeRecorder<TKey>(ILogger logger) : Backgro
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1901, Level = LogLevel.Warning, Message = "{Recorder} could not write its times")]
+        [LoggerMessage(EventId = LogEvents.LatestTimesFlushFailed, Level = LogLevel.Warning, Message = "{Recorder} could not write its times")]
         public static partial void FlushFailed(ILogger logger, Exception exception, string recorder);
     }
 }

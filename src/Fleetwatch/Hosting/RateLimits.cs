@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
 using Fleetwatch.Auth;
-using Microsoft.AspNetCore.RateLimiting;
 using Fleetwatch.Http;
 
 namespace Fleetwatch.Hosting;

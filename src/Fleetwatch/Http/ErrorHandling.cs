@@ -87,10 +87,10 @@ public static partial class ErrorHandling
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 9001, Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
+        [LoggerMessage(EventId = LogEvents.UnhandledError, Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
         public static partial void Unhandled(ILogger logger, Exception? exception, string method, string path);
 
-        [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "Database failure in {Method} {Path}, answered 503: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.DatabaseFailure, Level = LogLevel.Warning, Message = "Database failure in {Method} {Path}, answered 503: {Reason}")]
         public static partial void DatabaseFailed(ILogger logger, string reason, string method, string path);
     }
 }

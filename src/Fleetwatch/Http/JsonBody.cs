@@ -5,6 +5,9 @@ using Microsoft.Net.Http.Headers;
 
 namespace Fleetwatch.Http;
 
+/// <summary>A parser that reads a whole JSON body in one pass (throwing only for text that is not JSON).</summary>
+public delegate T SpanParser<out T>(ReadOnlySpan<byte> json);
+
 /// <summary>A request body read whole into a pooled buffer, within a size limit. Dispose returns the buffer.</summary>
 public readonly struct JsonBody : IDisposable
 {
@@ -69,6 +72,27 @@ public readonly struct JsonBody : IDisposable
             return (default, problem);
         }
         return (new JsonBody(buffer, length), null);
+    }
+
+    /// <summary>
+    /// Reads the body and hands it to a one-pass <paramref name="parse"/>: the problem when the body cannot be read, is
+    /// not JSON, or holds text that is not valid Unicode (400 naming the field); else what the parser made of it.
+    /// </summary>
+    public static async ValueTask<(T? Parsed, ProblemResult? Problem)> ParseAsync<T>(HttpRequest request, int maxBytes, SpanParser<T> parse)
+    {
+        var (body, problem) = await ReadAsync(request, maxBytes);
+        if (problem is not null) return (default, problem);
+        using (body)
+        {
+            try
+            {
+                return (parse(body.Span), null);
+            }
+            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
+            {
+                return (default, unreadable);
+            }
+        }
     }
 
     /// <summary>The problem for a body that is not JSON at all, naming where the parser stopped.</summary>

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
-using Fleetwatch.Model;
 
 namespace Fleetwatch.Http;
 

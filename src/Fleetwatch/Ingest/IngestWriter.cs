@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Fleetwatch.Devices;
-using Microsoft.Extensions.Options;
 using Fleetwatch.Model;
+using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Ingest;
 
@@ -147,13 +147,13 @@ public sealed partial class IngestWriter : BackgroundService
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Committed {Events} events from {Requests} requests")]
+        [LoggerMessage(EventId = LogEvents.BatchCommitted, Level = LogLevel.Debug, Message = "Committed {Events} events from {Requests} requests")]
         public static partial void BatchCommitted(ILogger logger, int events, int requests);
 
-        [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Commit observer {Observer} failed; in-memory state may lag until restart")]
+        [LoggerMessage(EventId = LogEvents.BatchFailed, Level = LogLevel.Error, Message = "Commit observer {Observer} failed; in-memory state may lag until restart")]
         public static partial void ObserverFailed(ILogger logger, Exception exception, string observer);
 
-        [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "A batch of {Events} events from {Requests} requests failed to commit")]
+        [LoggerMessage(EventId = LogEvents.ObserverFailed, Level = LogLevel.Error, Message = "A batch of {Events} events from {Requests} requests failed to commit")]
         public static partial void BatchFailed(ILogger logger, Exception exception, int events, int requests);
     }
 }

@@ -2,14 +2,11 @@ using System.Globalization;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Ingest;
+using Fleetwatch.Model;
 using Fleetwatch.Status;
 using Fleetwatch.Streams;
 using Microsoft.Extensions.Options;
 using Prometheus;
-using Fleetwatch.Model;
-using Fleetwatch.Rules;
-using Fleetwatch.Telemetry;
-using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Metrics;
 
@@ -51,6 +48,8 @@ public sealed class FleetMetrics : ICommitObserver
         _rollupBacklog = factory.CreateGauge("fleetwatch_rollup_backlog", "Device-hours this node wrote readings into, sealed and not rolled up yet: the background roll-up backlog.");
         _rollupsBuilt = factory.CreateCounter("fleetwatch_rollups_built_total", "Device-hour rollups this node built in the background since start.");
         Registry.AddBeforeCollectCallback(UpdateGauges);
+        // Counted in the database, so asked asynchronously: a scrape never blocks a thread on it.
+        Registry.AddBeforeCollectCallback(UpdateOpenAlertsAsync);
     }
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
@@ -115,19 +114,23 @@ public sealed class FleetMetrics : ICommitObserver
         }
         _queueDepth.Set(_services.GetRequiredService<IngestWriter>().QueueDepth);
         foreach (var (outcome, count) in _services.GetRequiredService<Webhooks.WebhookDispatcher>().Outcomes) _deliveries.WithLabels(outcome).Set(count);
+        _subscribers.Set(_services.GetRequiredService<StreamHub>().Count);
+        var rollups = _services.GetRequiredService<Telemetry.RollupMaintainer>();
+        _rollupBacklog.Set(rollups.PendingHours);
+        _rollupsBuilt.IncTo(rollups.HoursBuilt);
+    }
+
+    private async Task UpdateOpenAlertsAsync(CancellationToken ct)
+    {
         try
         {
-            var open = _services.GetRequiredService<Rules.IRuleStore>().CountOpenAlertsAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var open = await _services.GetRequiredService<Rules.IRuleStore>().CountOpenAlertsAsync(ct);
             foreach (var (projectId, count) in open) _openAlerts.WithLabels(Project(projectId)).Set(count);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
         {
             // A scrape during a database outage still reports everything else.
         }
-        _subscribers.Set(_services.GetRequiredService<StreamHub>().Count);
-        var rollups = _services.GetRequiredService<Telemetry.RollupMaintainer>();
-        _rollupBacklog.Set(rollups.PendingHours);
-        _rollupsBuilt.IncTo(rollups.HoursBuilt);
     }
 
     private static string Project(long projectId) => projectId.ToString(CultureInfo.InvariantCulture);

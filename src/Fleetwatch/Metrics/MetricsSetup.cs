@@ -1,6 +1,5 @@
 using Fleetwatch.Ingest;
 using Prometheus;
-using Fleetwatch.Model;
 
 namespace Fleetwatch.Metrics;
 
@@ -15,7 +14,6 @@ public static class MetricsSetup
     public static WebApplicationBuilder AddMetrics(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<FleetMetrics>();
-        builder.Services.AddSingleton<ICommitObserver>(s => s.GetRequiredService<FleetMetrics>());
         return builder;
     }
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Fleetwatch.Auth;
-using Fleetwatch.Rules;
 using Fleetwatch.Http;
+using Fleetwatch.Rules;
 
 namespace Fleetwatch.Platform;
 

@@ -1,9 +1,9 @@
 using Fleetwatch.Auth;
-using Fleetwatch.Hosting;
-using Fleetwatch.Tenants;
 using Fleetwatch.Devices;
+using Fleetwatch.Hosting;
 using Fleetwatch.Http;
 using Fleetwatch.Model;
+using Fleetwatch.Tenants;
 
 namespace Fleetwatch.Platform;
 

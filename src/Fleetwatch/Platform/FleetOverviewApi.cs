@@ -1,11 +1,11 @@
 using Fleetwatch.Auth;
+using Fleetwatch.Devices;
 using Fleetwatch.Fleet;
+using Fleetwatch.Http;
+using Fleetwatch.Model;
 using Fleetwatch.Rules;
 using Fleetwatch.Status;
 using Microsoft.Extensions.Options;
-using Fleetwatch.Devices;
-using Fleetwatch.Http;
-using Fleetwatch.Model;
 
 namespace Fleetwatch.Platform;
 

@@ -5,7 +5,7 @@ namespace Fleetwatch.Platform;
 /// <summary>The telemetry platform's refusals (CONTRACTS.md §3): 401 without a key, 403 for a malformed or wrong one; "rule not found" and so on.</summary>
 public static class PlatformAuth
 {
-    public static readonly AuthStyle Style = new(401, "Missing X-API-Key", 403, "Invalid API key format", 403, "Invalid API key");
+    public static readonly AuthStyle Style = AuthStyle.Platform;
 
     /// <summary>A route group of the platform API (or of Fleetwatch's own, which keeps its conventions).</summary>
     public static RouteGroupBuilder MapPlatformGroup(this IEndpointRouteBuilder routes, string prefix = "") => routes.MapGroup(prefix).WithAuthStyle(Style);

@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
-using Fleetwatch.Tenants;
 using Fleetwatch.Http;
 using Fleetwatch.Model;
 using Fleetwatch.Rules;
+using Fleetwatch.Tenants;
 
 namespace Fleetwatch.Platform;
 

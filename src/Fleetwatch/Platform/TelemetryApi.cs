@@ -1,10 +1,9 @@
-using Fleetwatch.Metrics;
-using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Hosting;
-using Fleetwatch.Ingest;
 using Fleetwatch.Http;
+using Fleetwatch.Ingest;
+using Fleetwatch.Metrics;
 using Fleetwatch.Model;
 using Fleetwatch.Telemetry;
 
@@ -42,22 +41,9 @@ public static class TelemetryApi
 
     private static async Task<IResult> PostBatch(HttpContext http, IngestWriter writer, DeviceRegistry devices)
     {
-        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBodyBytes);
-        if (problem is not null) return problem;
-        string? externalId;
-        List<TelemetryEvent>? events;
-        using (body)
-        {
-            try
-            {
-                (externalId, events, problem) = TelemetryBatch.Parse(body.Span);
-            }
-            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
-            {
-                return unreadable;
-            }
-        }
-        if (problem is not null) return problem;
+        var (parsed, problem) = await JsonBody.ParseAsync(http.Request, MaxBodyBytes, json => TelemetryBatch.Parse(json));
+        if ((problem ?? parsed.Problem) is { } refused) return refused;
+        var (externalId, events, _) = parsed;
 
         var scope = http.GetScope();
         var projectId = scope.ProjectId;

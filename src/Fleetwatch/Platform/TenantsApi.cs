@@ -1,9 +1,9 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Hosting;
-using Microsoft.Extensions.Options;
 using Fleetwatch.Http;
 using Fleetwatch.Model;
 using Fleetwatch.Tenants;
+using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Platform;
 
@@ -115,7 +115,7 @@ public static partial class TenantsApi
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message =
+        [LoggerMessage(EventId = LogEvents.OpenBootstrap, Level = LogLevel.Warning, Message =
             "OPEN BOOTSTRAP IS ON (Auth:OpenBootstrap): anyone who can reach this server can create orgs, projects and API keys without a key. Use it only on a trusted network.")]
         public static partial void OpenBootstrap(ILogger logger);
     }

@@ -1,9 +1,9 @@
 using Fleetwatch.Auth;
-using Fleetwatch.Tenants;
-using Microsoft.Extensions.Options;
 using Fleetwatch.Http;
 using Fleetwatch.Model;
+using Fleetwatch.Tenants;
 using Fleetwatch.Webhooks;
+using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Platform;
 

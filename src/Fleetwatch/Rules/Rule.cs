@@ -1,4 +1,3 @@
-using Fleetwatch.Auth;
 
 namespace Fleetwatch.Rules;
 

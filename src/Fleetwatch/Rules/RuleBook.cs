@@ -1,5 +1,4 @@
 using Fleetwatch.Devices;
-using Fleetwatch.Auth;
 using Fleetwatch.Model;
 
 namespace Fleetwatch.Rules;

@@ -1,11 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
-using Fleetwatch.Telemetry;
-using Fleetwatch.Auth;
 using Fleetwatch.Http;
 using Fleetwatch.Model;
-using Fleetwatch.Webhooks;
+using Fleetwatch.Telemetry;
 
 namespace Fleetwatch.Rules;
 
@@ -192,10 +190,10 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Alert {AlertId} raised by rule {RuleId} for device {DeviceId}")]
+        [LoggerMessage(EventId = LogEvents.AlertRaised, Level = LogLevel.Information, Message = "Alert {AlertId} raised by rule {RuleId} for device {DeviceId}")]
         public static partial void Raised(ILogger logger, long alertId, long ruleId, long deviceId);
 
-        [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "Rule evaluation of a batch failed")]
+        [LoggerMessage(EventId = LogEvents.RuleEvaluationFailed, Level = LogLevel.Error, Message = "Rule evaluation of a batch failed")]
         public static partial void EvaluationFailed(ILogger logger, Exception exception);
     }
 }

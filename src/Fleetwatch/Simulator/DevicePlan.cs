@@ -1,6 +1,5 @@
 using System.Numerics;
 using Fleetwatch.Fleet;
-using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Simulator;
 
@@ -9,7 +8,7 @@ namespace Fleetwatch.Simulator;
 /// device <see cref="Device"/>, sent at <see cref="SentAtNanoseconds"/> past the start of the period, delivered
 /// in <see cref="Slot"/> (a minute of the period, later than its own minute when the delivery is late).
 /// </summary>
-public readonly record struct Delivery(int Device, int Slot, long SentAtNanoseconds, long UploadNanoseconds)
+public readonly record struct PlannedReport(int Device, int Slot, long SentAtNanoseconds, long UploadNanoseconds)
 {
     public bool IsHeartbeat => UploadNanoseconds < 0;
 }
@@ -34,7 +33,7 @@ public sealed class DevicePlan
 {
     private const long NanosPerMinute = 60_000_000_000;
 
-    private DevicePlan(string deviceId, List<Delivery> deliveries, int distinctMinutes, int firstMinute, int lastMinute, BigInteger uploadSum, int uploads)
+    private DevicePlan(string deviceId, List<PlannedReport> deliveries, int distinctMinutes, int firstMinute, int lastMinute, BigInteger uploadSum, int uploads)
     {
         DeviceId = deviceId;
         Deliveries = deliveries;
@@ -46,7 +45,7 @@ public sealed class DevicePlan
     }
 
     public string DeviceId { get; }
-    public IReadOnlyList<Delivery> Deliveries { get; }
+    public IReadOnlyList<PlannedReport> Deliveries { get; }
     public int Heartbeats { get; }
     public int Uploads { get; }
     /// <summary>False for a device that sent nothing, which the server answers with 204.</summary>
@@ -57,7 +56,7 @@ public sealed class DevicePlan
     public static DevicePlan Create(int device, string deviceId, Behaviour behaviour, int seed)
     {
         var random = new Random(HashCode.Combine(seed, device));
-        var deliveries = new List<Delivery>();
+        var deliveries = new List<PlannedReport>();
         var onlineMinutes = new bool[behaviour.Minutes];
         var outageLeft = 0;
         var uploadSum = BigInteger.Zero;
@@ -74,17 +73,17 @@ public sealed class DevicePlan
             if (random.NextDouble() < behaviour.MissedHeartbeatChance) continue;
 
             onlineMinutes[minute] = true;
-            deliveries.Add(new Delivery(device, DeliverySlot(random, minute, behaviour), SentAt(random, minute), -1));
+            deliveries.Add(new PlannedReport(device, DeliverySlot(random, minute, behaviour), SentAt(random, minute), -1));
             // A retried request: the same minute arrives twice, and must count once.
             if (random.NextDouble() < behaviour.DuplicateChance)
-                deliveries.Add(new Delivery(device, DeliverySlot(random, minute, behaviour), SentAt(random, minute), -1));
+                deliveries.Add(new PlannedReport(device, DeliverySlot(random, minute, behaviour), SentAt(random, minute), -1));
 
             if (random.NextDouble() < behaviour.UploadChancePerMinute)
             {
                 var uploadTime = UploadTime(random);
                 uploadSum += uploadTime;
                 uploads++;
-                deliveries.Add(new Delivery(device, DeliverySlot(random, minute, behaviour), SentAt(random, minute), uploadTime));
+                deliveries.Add(new PlannedReport(device, DeliverySlot(random, minute, behaviour), SentAt(random, minute), uploadTime));
             }
         }
 

@@ -4,7 +4,6 @@ using System.Net;
 using System.Text;
 using Fleetwatch.Fleet;
 using Fleetwatch.Hosting;
-using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Simulator;
 
@@ -172,14 +171,14 @@ internal sealed class Simulation(SimulationSettings settings, IReadOnlyList<stri
     }
 
     /// <summary>Every device's requests, minute by minute across the fleet, as a fleet's traffic arrives.</summary>
-    private static Delivery[] InDeliveryOrder(DevicePlan[] plans, Behaviour behaviour)
+    private static PlannedReport[] InDeliveryOrder(DevicePlan[] plans, Behaviour behaviour)
     {
         var slots = behaviour.Minutes + behaviour.LatestDeliveryMinutes + 1;
         var counts = new int[slots + 1];
         foreach (var plan in plans)
             foreach (var d in plan.Deliveries) counts[d.Slot + 1]++;
         for (var s = 1; s <= slots; s++) counts[s] += counts[s - 1];
-        var ordered = new Delivery[counts[slots]];
+        var ordered = new PlannedReport[counts[slots]];
         foreach (var plan in plans)
             foreach (var d in plan.Deliveries) ordered[counts[d.Slot]++] = d;
         return ordered;

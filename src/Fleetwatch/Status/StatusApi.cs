@@ -1,11 +1,10 @@
-using Fleetwatch.Metrics;
-using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
-using Fleetwatch.Ingest;
-using Microsoft.Extensions.Options;
 using Fleetwatch.Http;
+using Fleetwatch.Ingest;
+using Fleetwatch.Metrics;
 using Fleetwatch.Model;
+using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Status;
 
@@ -37,22 +36,9 @@ public static class StatusApi
 
     private static async Task<IResult> PostStatus(HttpContext http, IngestWriter writer, DeviceRegistry devices)
     {
-        var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxBodyBytes);
+        var (parsed, problem) = await JsonBody.ParseAsync(http.Request, MaxBodyBytes, json => (Status: StatusRequest.Parse(json, out var errors), Errors: errors));
         if (problem is not null) return problem;
-        StatusRequest? parsed;
-        Dictionary<string, string[]>? errors;
-        using (body)
-        {
-            try
-            {
-                parsed = StatusRequest.Parse(body.Span, out errors);
-            }
-            catch (Exception e) when (JsonText.Unreadable(e, body.Span) is { } unreadable)
-            {
-                return unreadable;
-            }
-        }
-        if (parsed is not { } status) return Problems.Validation(errors!);
+        if (parsed.Status is not { } status) return Problems.Validation(parsed.Errors!);
 
         var scope = http.GetScope();
         if (!devices.TryFindWritable(scope, status.DeviceId, out var deviceId)) return Style.Forbidden(Caller.OtherDeviceDetail);

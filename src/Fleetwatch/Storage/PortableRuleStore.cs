@@ -1,7 +1,6 @@
 using System.Data.Common;
-using Fleetwatch.Rules;
-using Fleetwatch.Auth;
 using Fleetwatch.Model;
+using Fleetwatch.Rules;
 
 namespace Fleetwatch.Storage;
 

@@ -1,6 +1,6 @@
 using System.Data.Common;
-using Fleetwatch.Webhooks;
 using Fleetwatch.Model;
+using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Storage;
 

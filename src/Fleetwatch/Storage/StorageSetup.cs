@@ -1,14 +1,11 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Ingest;
+using Fleetwatch.Model;
 using Fleetwatch.Status;
+using Fleetwatch.Storage.Postgres;
 using Fleetwatch.Telemetry;
 using Fleetwatch.Tenants;
-using Fleetwatch.Storage.Postgres;
-using Fleetwatch.Hosting;
-using Fleetwatch.Model;
-using Fleetwatch.Rules;
-using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Storage;
 
@@ -50,7 +47,7 @@ public static partial class StorageSetup
 
     /// <summary>
     /// Migrates, bootstraps on first start (printing the administrator key once, to the console, never to
-    /// the log), and loads what is served from memory. Runs before the server accepts a request.
+    /// the log), and loads the metric names. Runs before the server accepts a request; each feature loads its own state after.
     /// </summary>
     public static async Task InitializeStorageAsync(this WebApplication app, CancellationToken ct = default)
     {
@@ -65,16 +62,7 @@ public static partial class StorageSetup
         services.GetRequiredService<Tenancy>().DefaultProjectId = outcome.DefaultProjectId;
         if (outcome.CreatedBootstrapKey) PrintBootstrapKey(candidate.Plaintext);
 
-        var metrics = services.GetRequiredService<MetricDictionary>();
-        await database.LoadMetricsAsync(metrics, ct);
-        var devices = services.GetRequiredService<DeviceRegistry>();
-        await devices.LoadAsync(ct);
-        var latest = services.GetRequiredService<LatestStatusCache>();
-        await latest.LoadAsync(services.GetRequiredService<IStatusStore>(), devices, metrics, ct);
-        // After a lost notification connection the registry reloads itself; the latest statuses follow (loading only moves them forward).
-        services.GetRequiredService<ChangeBus>().Subscribe(ChangeBus.ResyncTopic, (_, token) =>
-            latest.LoadAsync(services.GetRequiredService<IStatusStore>(), devices, metrics, token));
-        Log.Loaded(logger, devices.Count);
+        await database.LoadMetricsAsync(services.GetRequiredService<MetricDictionary>(), ct);
     }
 
     /// <summary>For the CLI commands: opens the database named by --db or FLEETWATCH_DB and migrates it, as a first start would.</summary>
@@ -102,10 +90,7 @@ public static partial class StorageSetup
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Storage: {Target}")]
+        [LoggerMessage(EventId = LogEvents.StorageOpening, Level = LogLevel.Information, Message = "Storage: {Target}")]
         public static partial void Opening(ILogger logger, string target);
-
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Loaded {Devices} devices into memory")]
-        public static partial void Loaded(ILogger logger, int devices);
     }
 }

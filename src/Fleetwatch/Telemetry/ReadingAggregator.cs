@@ -1,5 +1,5 @@
-using Fleetwatch.Storage;
 using Fleetwatch.Model;
+using Fleetwatch.Storage;
 
 namespace Fleetwatch.Telemetry;
 

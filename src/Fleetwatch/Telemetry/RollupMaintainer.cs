@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using Fleetwatch.Model;
+using Microsoft.Extensions.Options;
 
 namespace Fleetwatch.Telemetry;
 
@@ -149,7 +149,7 @@ public sealed partial class RollupMaintainer(IRollupStore rollups, IOptions<Roll
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Rolling up sealed hours failed; they are retried on the next pass")]
+        [LoggerMessage(EventId = LogEvents.RollupFailed, Level = LogLevel.Warning, Message = "Rolling up sealed hours failed; they are retried on the next pass")]
         public static partial void Failed(ILogger logger, Exception exception);
     }
 }

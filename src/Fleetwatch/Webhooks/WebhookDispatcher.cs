@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -202,10 +202,10 @@ public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Ext
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Could not claim webhook deliveries")]
+        [LoggerMessage(EventId = LogEvents.WebhookClaimFailed, Level = LogLevel.Warning, Message = "Could not claim webhook deliveries")]
         public static partial void ClaimFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} failed unexpectedly; its lease will return it")]
+        [LoggerMessage(EventId = LogEvents.WebhookDeliveryFailed, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} failed unexpectedly; its lease will return it")]
         public static partial void DeliveryFailed(ILogger logger, Exception exception, long deliveryId);
     }
 }

@@ -23,8 +23,9 @@ public sealed class SqliteBackend : DatabaseBackend
 }
 
 /// <summary>
-/// A new database per server on the PostgreSQL that the test script started (FLEETWATCH_TEST_PG). A missing
-/// server fails the tests: it is never a reason to skip them.
+/// A new database per server on the PostgreSQL that the test script started (FLEETWATCH_TEST_PG), or, without the
+/// variable, on a local one at <see cref="DefaultConnectionString"/> (so <c>dotnet test --filter X</c> works beside
+/// any PostgreSQL). A missing server fails the tests: it is never a reason to skip them.
 /// </summary>
 public sealed class PostgresBackend : DatabaseBackend
 {
@@ -32,10 +33,10 @@ public sealed class PostgresBackend : DatabaseBackend
 
     public override string Name => "postgresql";
 
+    public const string DefaultConnectionString = "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres";
+
     public static string AdminConnectionString =>
-        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{Variable} is not set: run the tests with ./test.sh, which starts PostgreSQL");
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : DefaultConnectionString;
 
     public override async Task<string> CreateDatabaseAsync()
     {

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Fleetwatch.Tests.Fixtures;
-using Fleetwatch.Hosting;
 
 namespace Fleetwatch.Tests.Hosting;
 

@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Tests.Fixtures;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Xunit.Abstractions;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Fleetwatch.Tests.Fixtures;
-using Fleetwatch.Auth;
 
 namespace Fleetwatch.Tests.Hosting;
 

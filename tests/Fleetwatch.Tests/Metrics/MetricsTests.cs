@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Fleetwatch.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
-using Fleetwatch.Auth;
 
 namespace Fleetwatch.Tests.Metrics;
 

@@ -1,10 +1,7 @@
-using System.Net;
 using System.Net.Http.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Tests.Fixtures;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Fleetwatch.Tests.Platform;

@@ -1,6 +1,5 @@
 using System.Net;
 using Fleetwatch.Tests.Fixtures;
-using Fleetwatch.Storage.Postgres;
 
 namespace Fleetwatch.Tests.Platform;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Fleetwatch.Tests.Fixtures;
-using Fleetwatch.Hosting;
 
 namespace Fleetwatch.Tests.Platform;
 

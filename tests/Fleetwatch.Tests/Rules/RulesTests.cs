@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Fleetwatch.Tests.Fixtures;
-using Fleetwatch.Backend;
 
 namespace Fleetwatch.Tests.Rules;
 

@@ -1,5 +1,4 @@
 using Fleetwatch.Simulator;
-using Fleetwatch.Fleet;
 
 namespace Fleetwatch.Tests.Simulator;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Tests.Fixtures;
 

@@ -3,8 +3,6 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Fleetwatch.Tests.Fixtures;
-using Fleetwatch.Auth;
-using Fleetwatch.Storage.Postgres;
 
 namespace Fleetwatch.Tests.Streams;
 

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Fleetwatch.Tests.Fixtures;
-using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Tests.Webhooks;
 

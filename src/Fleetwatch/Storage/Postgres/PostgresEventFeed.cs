@@ -1,5 +1,5 @@
-using Npgsql;
 using Fleetwatch.Model;
+using Npgsql;
 
 namespace Fleetwatch.Storage.Postgres;
 
@@ -126,10 +126,10 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Lost the PostgreSQL notification connection; reconnecting")]
+        [LoggerMessage(EventId = LogEvents.FeedDisconnected, Level = LogLevel.Warning, Message = "Lost the PostgreSQL notification connection; reconnecting")]
         public static partial void Disconnected(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Listening again: read {Events} events other nodes committed meanwhile")]
+        [LoggerMessage(EventId = LogEvents.FeedCaughtUp, Level = LogLevel.Information, Message = "Listening again: read {Events} events other nodes committed meanwhile")]
         public static partial void CaughtUp(ILogger logger, int events);
     }
 }

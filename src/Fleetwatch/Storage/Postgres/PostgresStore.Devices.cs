@@ -1,6 +1,6 @@
 using Fleetwatch.Devices;
-using Npgsql;
 using Fleetwatch.Model;
+using Npgsql;
 
 namespace Fleetwatch.Storage.Postgres;
 

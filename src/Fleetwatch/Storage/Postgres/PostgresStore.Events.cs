@@ -1,8 +1,7 @@
+using Fleetwatch.Model;
 using Fleetwatch.Status;
 using Npgsql;
 using NpgsqlTypes;
-using Fleetwatch.Model;
-using Fleetwatch.Telemetry;
 
 namespace Fleetwatch.Storage.Postgres;
 

@@ -1,6 +1,6 @@
 using Fleetwatch.Fleet;
-using Npgsql;
 using Fleetwatch.Model;
+using Npgsql;
 
 namespace Fleetwatch.Storage.Postgres;
 

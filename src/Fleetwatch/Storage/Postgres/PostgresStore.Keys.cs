@@ -1,7 +1,7 @@
 using Fleetwatch.Auth;
+using Fleetwatch.Model;
 using Npgsql;
 using NpgsqlTypes;
-using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Postgres;
 

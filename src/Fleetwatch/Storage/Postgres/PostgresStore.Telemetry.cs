@@ -1,6 +1,6 @@
+using Fleetwatch.Model;
 using Fleetwatch.Telemetry;
 using Npgsql;
-using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Postgres;
 

@@ -1,9 +1,9 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
 using Fleetwatch.Ingest;
+using Fleetwatch.Model;
 using Fleetwatch.Status;
 using Npgsql;
-using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Postgres;
 

@@ -1,7 +1,6 @@
+using Fleetwatch.Model;
 using Fleetwatch.Status;
 using Microsoft.Data.Sqlite;
-using Fleetwatch.Model;
-using Fleetwatch.Telemetry;
 
 namespace Fleetwatch.Storage.Sqlite;
 

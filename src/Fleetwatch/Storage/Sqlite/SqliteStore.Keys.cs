@@ -1,6 +1,6 @@
 using Fleetwatch.Auth;
-using Microsoft.Data.Sqlite;
 using Fleetwatch.Model;
+using Microsoft.Data.Sqlite;
 
 namespace Fleetwatch.Storage.Sqlite;
 

@@ -1,5 +1,5 @@
-using Fleetwatch.Telemetry;
 using Fleetwatch.Model;
+using Fleetwatch.Telemetry;
 
 namespace Fleetwatch.Storage.Sqlite;
 

@@ -1,6 +1,6 @@
+using Fleetwatch.Model;
 using Fleetwatch.Tenants;
 using Microsoft.Data.Sqlite;
-using Fleetwatch.Model;
 
 namespace Fleetwatch.Storage.Sqlite;
 
