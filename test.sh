@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test, on SQLite and on PostgreSQL, on a fresh machine that has only the .NET SDK:
-# installs what it needs if missing (the PostgreSQL server, promtool, Chromium), starts a throwaway cluster on a
+# installs what it needs if missing (the PostgreSQL server, promtool, Chromium, the Redocly CLI), starts a throwaway cluster on a
 # free loopback port as a non-root user, runs the suite, stops what it started, and ends with the line
 # "N passed, N failed".
 set -euo pipefail
@@ -28,6 +28,19 @@ if [ ! -x /usr/bin/chromium ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+
+# Redocly CLI (npm) lints the OpenAPI document in ApiDocsTests; pinned, installed once into .tools/ of the checkout.
+if ! command -v npm >/dev/null; then
+  say "installing Node.js and npm (apt-get)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+redocly="$root/.tools/node_modules/.bin/redocly"
+if [ ! -x "$redocly" ]; then
+  say "installing the Redocly CLI (npm)"
+  npm install --prefix "$root/.tools" --no-audit --no-fund --loglevel=error @redocly/cli@2.77.0 >/dev/null
+fi
+export FLEETWATCH_REDOCLY="$redocly"
 
 say "running the tests"
 status=0

@@ -34,7 +34,8 @@ public static class AuthSetup
         {
             var scope = http.GetScope();
             return TypedResults.Ok(new MeResponse(scope.ProjectId, ApiKeys.RoleName(scope.Caller.Role), scope.Caller.KeyPrefix, scope.Caller.IsServerAdmin));
-        }).RequireAccess(Access.Any);
+        }).RequireAccess(Access.Any).WithTags(Http.ApiTags.Fleetwatch).Produces<MeResponse>()
+            .WithSummary("Who am I").WithDescription("The project, role and prefix of the key sent, and whether it is a server administrator's.");
         return app;
     }
 }

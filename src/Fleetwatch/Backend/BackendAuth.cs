@@ -20,7 +20,8 @@ public static class BackendAuth
             ? new Caller(services.GetRequiredService<Tenancy>().DefaultProjectId, KeyRole.Read, "anonymous")
             : null);
 
-    public static RouteGroupBuilder MapBackendGroup(this IEndpointRouteBuilder routes, string prefix) => routes.MapGroup(prefix).WithAuthStyle(Style);
+    public static RouteGroupBuilder MapBackendGroup(this IEndpointRouteBuilder routes, string prefix) =>
+        routes.MapGroup(prefix).WithAuthStyle(Style).WithTags(ApiTags.Backend);
 
     /// <summary>A read of the backend API: no key needed by default, as in the original.</summary>
     public static TBuilder RequireBackendRead<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>

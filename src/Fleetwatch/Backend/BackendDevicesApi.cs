@@ -17,6 +17,8 @@ public static partial class BackendDevicesApi
 {
     public const string DeviceNotFound = BackendAuth.DeviceNotFound, DeviceInactive = "DEVICE_INACTIVE", ValidationError = "VALIDATION_ERROR", InvalidPayload = "INVALID_PAYLOAD";
 
+    public sealed record RegisterBody(string DeviceId, string? Name);
+
     public sealed record RegisteredDevice(string Id, string DeviceId, string Name, string ApiKey, string CreatedAt, string Message);
     public sealed record RotatedKey(string DeviceId, string ApiKey, string Message);
     public sealed record BackendDevice(string Id, string DeviceId, string Name, bool IsActive, string CreatedAt, string? LastSeenAt);
@@ -27,13 +29,20 @@ public static partial class BackendDevicesApi
     public static void MapBackendDevices(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapBackendGroup("/api/v1/devices");
-        group.MapPost("", RegisterAsync).RequireAccess(Access.Admin);
-        group.MapGet("", ListAsync).RequireBackendRead();
+        group.MapPost("", RegisterAsync).RequireAccess(Access.Admin)
+            .WithSummary("Register a device").WithDescription("`device_id` of 1–64 letters, digits, `_` and `-`, and an optional `name`. The answer holds the " +
+                "device's own key, shown once: it writes this device's readings and nothing else. 409 when the id is taken. Admin key.")
+            .Accepts<RegisterBody>("application/json").Produces<Enveloped<RegisteredDevice>>(StatusCodes.Status201Created);
+        group.MapGet("", ListAsync).RequireBackendRead().Produces<Enveloped<ListedDevice[]>>()
+            .WithSummary("List active devices").WithDescription("Each with its reading count and latest reading. No key needed by default (the default project).");
         group.MapGet("/{device_id}", (HttpContext http, DeviceActivity activity) =>
             Envelope.Of(200, Describe(http.GetScope().Get<DeviceRecord>(), activity), FleetwatchJsonContext.Default.BackendDevice))
-            .RequireBackendRead();
-        group.MapDelete("/{device_id}", DeactivateAsync).RequireAccess(Access.Admin);
-        group.MapPost("/{device_id}/rotate-key", RotateKeyAsync).RequireAccess(Access.Admin);
+            .RequireBackendRead().Produces<Enveloped<BackendDevice>>()
+            .WithSummary("Get a device").WithDescription("Whether it is active, and when it was last seen (the server's receive time).");
+        group.MapDelete("/{device_id}", DeactivateAsync).RequireAccess(Access.Admin).Produces<Enveloped<BackendDevice>>()
+            .WithSummary("Deactivate a device").WithDescription("Its ingest answers 409 from now on; its data stays readable. Admin key.");
+        group.MapPost("/{device_id}/rotate-key", RotateKeyAsync).RequireAccess(Access.Admin).Produces<Enveloped<RotatedKey>>()
+            .WithSummary("Replace a device's key").WithDescription("Revokes the device's keys and issues a new one, shown once. Admin key.");
     }
 
     public static ProblemResult NotFound(string deviceId) => BackendAuth.Style.NotFound("device", deviceId);

@@ -17,5 +17,7 @@ public static class BackendHealthApi
             var up = await HealthApi.PingAsync(database, ct);
             return TypedResults.Json(new BackendHealthResponse(up ? "healthy" : "unhealthy", Timestamps.Format(Clock.NowMicros()), streams.Count,
                 up ? "connected" : "disconnected"), FleetwatchJsonContext.Default.BackendHealthResponse, statusCode: up ? 200 : 503);
-        });
+        }).WithTags(ApiTags.Backend).WithSummary("Check the backend's health")
+        .WithDescription("\"healthy\" with the live stream count, or \"unhealthy\" with 503 when the database does not answer. No key.")
+        .Produces<BackendHealthResponse>().Produces<BackendHealthResponse>(StatusCodes.Status503ServiceUnavailable);
 }

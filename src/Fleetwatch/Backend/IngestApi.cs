@@ -13,6 +13,13 @@ namespace Fleetwatch.Backend;
 /// server, answered 201 once committed. A device key writes its own device (named by the key or by a matching
 /// <c>device_id</c>); other write keys name the device with <c>device_id</c>.
 /// </summary>
+/// <summary>A reading as sent, for the API document: <c>metrics</c> maps names to numbers (or send the numbers flat, beside <c>device_id</c>).</summary>
+public sealed record ReadingBody(Dictionary<string, double> Metrics, string? DeviceId = null)
+{
+    public const string Example = """{"metrics":{"temperature":22.5,"humidity":65}}""";
+    public const string BatchExample = """[{"device_id":"esp32-01","metrics":{"temperature":22.6}},{"device_id":"esp32-01","metrics":{"voltage":3.3}}]""";
+}
+
 public static class IngestApi
 {
     private const int MaxOneBytes = 64 * 1024, MaxBatchBytes = 8 * 1024 * 1024;
@@ -20,8 +27,18 @@ public static class IngestApi
     public static void MapIngest(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapBackendGroup("/api/v1/ingest").RequireAccess(Access.Write);
-        group.MapPost("", IngestOneAsync).CountsAsIngest();
-        group.MapPost("/batch", IngestBatchAsync).CountsAsIngest();
+        group.MapPost("", IngestOneAsync).CountsAsIngest()
+            .WithSummary("Send a reading")
+            .WithDescription("`{device_id?, metrics: {name: number}}`, or the flat form `{temperature, humidity, …}` whose numbers are the metrics. A device's own " +
+                "key writes that device; other write keys name it with `device_id`. Timestamped by the server; 201 once committed. temperature (−40..85), " +
+                "humidity (0..100) and voltage (0..24) are range-checked (422 VALIDATION_ERROR); no numeric metric at all is 422 INVALID_PAYLOAD.")
+            .Accepts<ReadingBody>("application/json").WithRequestExample(ReadingBody.Example)
+            .Produces<Enveloped<ReadingResponse>>(StatusCodes.Status201Created);
+        group.MapPost("/batch", IngestBatchAsync).CountsAsIngest()
+            .WithSummary("Send a batch of readings")
+            .WithDescription("An array of readings, or `{\"readings\": […]}`, up to 5,000, stored all or none in one transaction; 201 once committed.")
+            .Accepts<ReadingBody[]>("application/json").WithRequestExample(ReadingBody.BatchExample)
+            .Produces<Enveloped<ReadingResponse[]>>(StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> IngestOneAsync(HttpContext http, IngestWriter writer, DeviceRegistry devices)

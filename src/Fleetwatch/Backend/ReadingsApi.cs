@@ -24,9 +24,16 @@ public static class ReadingsApi
     public static void MapReadings(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapBackendGroup("/api/v1/devices/{device_id}").RequireBackendRead();
-        group.MapGet("/latest", LatestAsync);
-        group.MapGet("/history", HistoryAsync);
-        group.MapGet("/aggregate", AggregateAsync);
+        group.MapGet("/latest", LatestAsync).Produces<Enveloped<ReadingResponse?>>()
+            .WithSummary("Get a device's latest reading").WithDescription("Null when it has none. Every event that carries numbers is a reading, whichever API stored it.");
+        group.MapGet("/history", HistoryAsync).Produces<Enveloped<ReadingResponse[]>>()
+            .WithSummary("Page through a device's readings")
+            .WithDescription("`data` is the list of readings, oldest first (`order=desc` for newest first). `range=24h` (s/m/h/d) or `start`/`end`; `limit` " +
+                "1–10,000 (1,000); `metric=` keeps readings that have it. When more follow, `X-Next-Cursor` holds the next page's `cursor=` and `Link` its URL.");
+        group.MapGet("/aggregate", AggregateAsync).Produces<Enveloped<AggregateResponse>>()
+            .WithSummary("Aggregate a device's readings")
+            .WithDescription("min, max, avg, sum, count, last and unit per metric over `range` or `start`/`end`; `bucket=1m|5m|15m|1h|6h|1d` adds UTC-aligned " +
+                "buckets (hourly and wider from hourly rollups), `metric=` one metric, `empty=null` lists empty buckets.");
     }
 
     public sealed record HistoryParameters(string? Range, string? Start, string? End, string? Limit, string? Metric, string? Order, string? Cursor);

@@ -1,4 +1,5 @@
 using Fleetwatch.Auth;
+using Fleetwatch.Http;
 using Fleetwatch.Devices;
 using Fleetwatch.Streams;
 
@@ -19,10 +20,22 @@ public static class StreamsApi
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         // Readers and device keys may listen (a device key to its own device); a bare ingest key of a project may not read its data.
         var streams = app.MapBackendGroup("/api/v1").WithMetadata(QueryTokenAccess.Instance);
-        streams.Map("/realtime/subscribe/{device_id}", StreamDeviceAsync).RequireAccess(Access.Listen);
-        streams.Map("/stream/devices/{device_id}", StreamDeviceAsync).RequireAccess(Access.Listen);
-        streams.Map("/stream/all", (string? tag, HttpContext http) => StreamProjectAsync(http, tag)).RequireAccess(Access.Read);
+        foreach (var path in new[] { "/realtime/subscribe/{device_id}", "/stream/devices/{device_id}" })
+        {
+            Documented(streams.MapGet(path, StreamDeviceAsync).RequireAccess(Access.Listen), "Follow a device live",
+                "A WebSocket (upgrade this GET) or, for a plain GET, Server-Sent Events: an `ack` frame, then a `reading` frame per committed event of the " +
+                "device, from any API and any node. Over WebSocket, `{\"action\":\"ping\"}`, `subscribe` and `unsubscribe` (with `device_id`). " +
+                "A device, read or admin key, in `X-API-Key` or `?token=`.");
+            // WebSockets over HTTP/2 open with CONNECT, which the API document cannot describe.
+            streams.MapMethods(path, ["CONNECT"], StreamDeviceAsync).RequireAccess(Access.Listen).ExcludeFromDescription();
+        }
+        Documented(streams.MapGet("/stream/all", (string? tag, HttpContext http) => StreamProjectAsync(http, tag)).RequireAccess(Access.Read).WithTags(ApiTags.Fleetwatch),
+            "Follow a whole project live", "As a device's stream, for every device of the key's project, or those with `?tag=`. A read or admin key.");
+        streams.MapMethods("/stream/all", ["CONNECT"], (string? tag, HttpContext http) => StreamProjectAsync(http, tag)).RequireAccess(Access.Read).ExcludeFromDescription();
     }
+
+    private static void Documented(RouteHandlerBuilder endpoint, string summary, string description) =>
+        endpoint.WithSummary(summary).WithDescription(description).Produces<StreamFrame>(StatusCodes.Status200OK, "text/event-stream");
 
     private static async Task<IResult> StreamDeviceAsync(string device_id, HttpContext http)
     {

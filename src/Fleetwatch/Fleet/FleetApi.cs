@@ -16,10 +16,18 @@ public sealed record DailyUptime(string Date, long HeartbeatMinutes, double Upti
 public sealed record DailyUptimeResponse(string DeviceId, DailyUptime[] Days);
 
 /// <summary>The fleet API's request bodies, for the API document.</summary>
-public sealed record HeartbeatBody(string SentAt);
+/// <param name="SentAt">ISO 8601, the device's own time; without an offset it is UTC.</param>
+public sealed record HeartbeatBody(string SentAt)
+{
+    public const string Example = """{"sent_at":"2024-06-14T10:00:00Z"}""";
+}
 
+/// <param name="SentAt">ISO 8601, the device's own time; without an offset it is UTC.</param>
 /// <param name="UploadTime">Nanoseconds, a 64-bit integer.</param>
-public sealed record UploadStatBody(string SentAt, long UploadTime);
+public sealed record UploadStatBody(string SentAt, long UploadTime)
+{
+    public const string Example = """{"sent_at":"2024-06-14T10:00:00Z","upload_time":187893379134}""";
+}
 
 public sealed record DebugStatsResponse(string DeviceId, long HeartbeatCount, long DistinctMinutes, long StatsCount, long AvgUploadTimeNs, string AvgUploadTime, double Uptime);
 
@@ -39,26 +47,37 @@ public static class FleetApi
         // The original sent no key: with anonymous fleet access on, requests without one act on the default project's devices.
         var anonymous = new AnonymousAccess(services => services.GetRequiredService<IOptions<FleetOptions>>().Value.AnonymousAccess
             ? new Caller(services.GetRequiredService<Tenancy>().DefaultProjectId, KeyRole.Admin, "anonymous") : null);
-        var group = routes.MapGroup("/api/v1/devices/{device_id}").WithAuthStyle(Style).WithMetadata(anonymous);
+        var group = routes.MapGroup("/api/v1/devices/{device_id}").WithAuthStyle(Style).WithMetadata(anonymous).WithTags(ApiTags.Fleet);
         group.MapPost("/heartbeat", (string device_id, HttpContext http, IngestWriter writer) =>
             ReportAsync(device_id, http, writer, EventKind.Heartbeat)).RequireAccess(Access.Write).CountsAsIngest()
-            .Accepts<HeartbeatBody>("application/json").Produces(StatusCodes.Status204NoContent);
+            .WithSummary("Report a heartbeat")
+            .WithDescription("One heartbeat of a registered device at `sent_at` (the device's time); 204 once committed. Each distinct UTC minute counts towards uptime.")
+            .Accepts<HeartbeatBody>("application/json").WithRequestExample(HeartbeatBody.Example).Produces(StatusCodes.Status204NoContent);
         group.MapPost("/stats", (string device_id, HttpContext http, IngestWriter writer) =>
             ReportAsync(device_id, http, writer, EventKind.UploadStat)).RequireAccess(Access.Write).CountsAsIngest()
-            .Accepts<UploadStatBody>("application/json").Produces(StatusCodes.Status204NoContent);
-        group.MapGet("/stats", GetStats).RequireAccess(Access.Read).Produces<FleetStatsResponse>().Produces(StatusCodes.Status204NoContent);
-        group.MapGet("/uptime", GetDailyUptime).RequireAccess(Access.Read).Produces<DailyUptimeResponse>();
+            .WithSummary("Report an upload time")
+            .WithDescription("How long one upload took, in nanoseconds (a 64-bit integer); 204 once committed.")
+            .Accepts<UploadStatBody>("application/json").WithRequestExample(UploadStatBody.Example).Produces(StatusCodes.Status204NoContent);
+        group.MapGet("/stats", GetStats).RequireAccess(Access.Read).Produces<FleetStatsResponse>().Produces(StatusCodes.Status204NoContent)
+            .WithSummary("Get a device's uptime and average upload time")
+            .WithDescription("Uptime = distinct heartbeat minutes ÷ whole minutes from the first to the last × 100; the average upload time as a Go duration " +
+                "(`3m7.893379134s`). 204 when the device has reported neither.");
+        group.MapGet("/uptime", GetDailyUptime).RequireAccess(Access.Read).Produces<DailyUptimeResponse>().WithTags(ApiTags.Fleetwatch)
+            .WithSummary("Get a device's uptime per UTC day")
+            .WithDescription("For the last `days` (1–366, default 30): distinct heartbeat minutes of each day ÷ the day's minutes (so far, for today) × 100.");
 
-        routes.MapGet("/", () => TypedResults.Ok(new RootResponse("Fleetwatch", HealthApi.Version, "/health")));
-        var debug = routes.MapGroup("/debug").WithAuthStyle(Style).RequireAccess(Access.Admin, "The debug endpoints need an admin key");
+        routes.MapGet("/", () => TypedResults.Ok(new RootResponse("Fleetwatch", HealthApi.Version, "/health"))).WithTags(ApiTags.Fleet)
+            .WithSummary("Name and version").WithDescription("What the original fleet service answered at its root: the server's name and version.");
+        var debug = routes.MapGroup("/debug").WithAuthStyle(Style).RequireAccess(Access.Admin, "The debug endpoints need an admin key").WithTags(ApiTags.Fleet);
         debug.MapGet("/devices", (HttpContext http, DeviceRegistry devices) =>
-            TypedResults.Ok(devices.InProject(http.GetScope().ProjectId).Select(d => new DebugDevice(d.ExternalId)).ToArray()));
+            TypedResults.Ok(devices.InProject(http.GetScope().ProjectId).Select(d => new DebugDevice(d.ExternalId)).ToArray()))
+            .WithSummary("List the project's devices (debug)").WithDescription("Every device id of the key's project, as the original's debug endpoint. Admin key.");
         debug.MapGet("/stats/{device_id}", (string device_id, HttpContext http, FleetState fleet) =>
         {
             var s = fleet.Get(http.GetScope().Get<DeviceRecord>().Id) ?? new FleetStats(0, 0, 0, 0, 0);
             return TypedResults.Ok(new DebugStatsResponse(device_id, s.Heartbeats, s.DistinctMinutes, s.Uploads, s.AverageUploadNanoseconds,
                 GoDuration.Format(s.AverageUploadNanoseconds), s.Uptime));
-        });
+        }).WithSummary("Get a device's raw counts (debug)").WithDescription("Heartbeats, distinct minutes, uploads and the exact average, as the original's debug endpoint. Admin key.");
         return group;
     }
 

@@ -17,6 +17,6 @@ public static class BenchEndpoints
             if (problem is not null) return problem;
             body.Dispose();
             return Results.NoContent();
-        });
+        }).ExcludeFromDescription();
     }
 }

@@ -23,12 +23,15 @@ public static class HealthApi
             var body = new HealthResponse(up ? "ok" : "degraded", up ? "connected" : "disconnected",
                 Timestamps.Format(Clock.NowMicros()), Version, database.Engine);
             return TypedResults.Json(body, FleetwatchJsonContext.Default.HealthResponse, statusCode: up ? 200 : 503);
-        });
+        }).WithTags(ApiTags.DeviceStatus, ApiTags.Platform).WithSummary("Check the server's health")
+        .WithDescription("\"ok\" with the database connected, or \"degraded\" with 503 when it does not answer. No key.")
+        .Produces<HealthResponse>().Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         routes.MapGet("/health/db", async (IDatabase database, CancellationToken ct) =>
         {
             var up = await PingAsync(database, ct);
             return TypedResults.Json(new DbHealthResponse(up ? "ok" : "unavailable"), FleetwatchJsonContext.Default.DbHealthResponse, statusCode: up ? 200 : 503);
-        });
+        }).WithTags(ApiTags.Platform).WithSummary("Check the database").WithDescription("{\"db\":\"ok\"}, or \"unavailable\" with 503. No key.")
+        .Produces<DbHealthResponse>().Produces<DbHealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 

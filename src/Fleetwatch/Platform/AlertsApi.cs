@@ -19,14 +19,22 @@ public static class AlertsApi
     {
         var group = routes.MapPlatformGroup();
         group.MapGet("/projects/{project_id:long}/alerts", (long project_id, [AsParameters] AlertQuery query, HttpContext http, IRuleStore store) =>
-            ListAsync(http, store, query, project_id, null)).RequireAccess(Access.Read).ListsOfTheProject();
+            ListAsync(http, store, query, project_id, null)).RequireAccess(Access.Read).ListsOfTheProject().Produces<AlertResponse[]>()
+            .WithSummary("List a project's alerts").WithDescription(ListDescription);
         group.MapGet("/devices/{device_id:long}/alerts", (long device_id, [AsParameters] AlertQuery query, HttpContext http, IRuleStore store) =>
-            ListAsync(http, store, query, null, device_id)).RequireAccess(Access.Read).ListsOfTheProject();
-        group.MapPost("/alerts/{alert_id:long}/ack", (long alert_id, HttpContext http, IRuleStore store) => SetStateAsync(alert_id, "acknowledged", http, store))
-            .RequireAccess(Access.Write);
-        group.MapPost("/alerts/{alert_id:long}/resolve", (long alert_id, HttpContext http, IRuleStore store) => SetStateAsync(alert_id, "resolved", http, store))
-            .RequireAccess(Access.Write);
+            ListAsync(http, store, query, null, device_id)).RequireAccess(Access.Read).ListsOfTheProject().Produces<AlertResponse[]>()
+            .WithSummary("List a device's alerts").WithDescription(ListDescription);
+        var states = routes.MapPlatformGroup(tag: ApiTags.Fleetwatch);
+        states.MapPost("/alerts/{alert_id:long}/ack", (long alert_id, HttpContext http, IRuleStore store) => SetStateAsync(alert_id, "acknowledged", http, store))
+            .RequireAccess(Access.Write).Produces<AlertResponse>()
+            .WithSummary("Acknowledge an alert").WithDescription("open → acknowledged: someone is on it. The alert stays open for auto-resolve.");
+        states.MapPost("/alerts/{alert_id:long}/resolve", (long alert_id, HttpContext http, IRuleStore store) => SetStateAsync(alert_id, "resolved", http, store))
+            .RequireAccess(Access.Write).Produces<AlertResponse>()
+            .WithSummary("Resolve an alert").WithDescription("open or acknowledged → resolved.");
     }
+
+    private const string ListDescription = "Newest first; `state` (open, acknowledged, resolved), `rule_id`, `device_id`, `since` (ISO 8601), `limit` 1–1000 (100) " +
+        "and `before` (an alert id, for the next page).";
 
     private static async Task<IResult> ListAsync(HttpContext http, IRuleStore store, AlertQuery query, long? projectId, long? deviceId)
     {

@@ -19,22 +19,28 @@ public static class DevicesApi
     {
         var group = routes.MapPlatformGroup("/projects/{project_id:long}/devices");
         group.MapPost("", CreateDevice).RequireAccess(Access.Admin, "Registering a device needs an admin key of the project")
+            .WithSummary("Register a device").WithDescription("`external_id` (unique in the project) and `name` are required, `tags` optional. " +
+                "Devices that report through the other APIs first are registered by that, named after their id.")
             .RequireRateLimiting(RateLimits.Devices).Accepts<DeviceBody>("application/json").Produces<DeviceResponse>(StatusCodes.Status201Created);
-        group.MapGet("", ListDevices).RequireAccess(Access.Read, "This API key's role may not read devices").ListsOfTheProject().Produces<DeviceResponse[]>();
+        group.MapGet("", ListDevices).RequireAccess(Access.Read, "This API key's role may not read devices").ListsOfTheProject().Produces<DeviceResponse[]>()
+            .WithSummary("List a project's devices").WithDescription("By id; `?tag=` keeps those with the tag.");
         group.MapGet("/{device_id:long}", (HttpContext http) => TypedResults.Ok(DeviceResponse.From(http.GetScope().Get<DeviceRecord>())))
+            .WithSummary("Get a device").WithDescription("Another project's device answers 404.")
             .RequireAccess(Access.Read, "This API key's role may not read devices").Produces<DeviceResponse>();
-        group.MapDelete("/{device_id:long}", DeleteDevice).RequireAccess(Access.Admin, "Deleting a device needs an admin key of the project").Produces(StatusCodes.Status204NoContent);
+        group.MapDelete("/{device_id:long}", DeleteDevice).RequireAccess(Access.Admin, "Deleting a device needs an admin key of the project")
+            .WithSummary("Delete a device").WithDescription("Removes the device and all its events. Admin key.").Produces(StatusCodes.Status204NoContent);
         // PATCH replaces the tags, POST adds to them, DELETE removes the given ones.
-        (string Method, Func<string[], string[], string[]> Change)[] tagChanges =
+        (string Method, string Summary, Func<string[], string[], string[]> Change)[] tagChanges =
         [
-            (HttpMethods.Patch, (_, given) => given),
-            (HttpMethods.Post, (current, given) => [.. current, .. given]),
-            (HttpMethods.Delete, (current, given) => [.. current.Except(given, StringComparer.Ordinal)]),
+            (HttpMethods.Patch, "Replace a device's tags", (_, given) => given),
+            (HttpMethods.Post, "Add tags to a device", (current, given) => [.. current, .. given]),
+            (HttpMethods.Delete, "Remove tags from a device", (current, given) => [.. current.Except(given, StringComparer.Ordinal)]),
         ];
-        foreach (var (method, change) in tagChanges)
+        foreach (var (method, summary, change) in tagChanges)
         {
             group.MapMethods("/{device_id:long}/tags", [method],
                 (HttpContext http, IDeviceStore store, DeviceRegistry devices, ChangeBus changes) => ChangeTagsAsync(http, store, devices, changes, change))
+                .WithSummary(summary).WithDescription("Tags are trimmed, de-duplicated and sorted; the answer holds the device's tags after the change. Admin key.")
                 .RequireAccess(Access.Admin, "Changing tags needs an admin key of the project").Accepts<TagsBody>("application/json").Produces<DeviceTagsResponse>();
         }
         return group;

@@ -31,7 +31,10 @@ public static class FleetOverviewApi
     public sealed record FleetOverview(FleetCounts Counts, int Matched, int Offset, int Limit, string[] Tags, FleetDevice[] Devices);
 
     public static void MapFleetOverview(this IEndpointRouteBuilder routes) =>
-        routes.MapPlatformGroup("/projects/{project_id:long}/fleet").MapGet("", ListAsync).RequireAccess(Access.Read).Produces<FleetOverview>();
+        routes.MapPlatformGroup("/projects/{project_id:long}/fleet", ApiTags.Fleetwatch).MapGet("", ListAsync).RequireAccess(Access.Read).Produces<FleetOverview>()
+            .WithSummary("Page through a project's fleet")
+            .WithDescription("Every registered device with its latest status, last seen, at-risk reasons, uptime and open alerts, and the project's counts. " +
+                "`search`, `state` (all, online, offline, at-risk, no-status), `tag`, `sort`, `order`, `limit` 1–1000 (100) and `offset`, all on the server.");
 
     private static async Task<IResult> ListAsync(long project_id, [AsParameters] FleetQuery query, HttpContext http, DeviceRegistry devices,
         LatestStatusCache latest, DeviceActivity activity, FleetState fleet, IRuleStore rules, IOptions<StatusOptions> status)

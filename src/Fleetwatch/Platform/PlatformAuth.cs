@@ -1,4 +1,5 @@
 using Fleetwatch.Auth;
+using Fleetwatch.Http;
 
 namespace Fleetwatch.Platform;
 
@@ -7,6 +8,7 @@ public static class PlatformAuth
 {
     public static readonly AuthStyle Style = AuthStyle.Platform;
 
-    /// <summary>A route group of the platform API (or of Fleetwatch's own, which keeps its conventions).</summary>
-    public static RouteGroupBuilder MapPlatformGroup(this IEndpointRouteBuilder routes, string prefix = "") => routes.MapGroup(prefix).WithAuthStyle(Style);
+    /// <summary>A route group of the platform API (or of Fleetwatch's own, <paramref name="tag"/> <see cref="ApiTags.Fleetwatch"/>, which keeps its conventions).</summary>
+    public static RouteGroupBuilder MapPlatformGroup(this IEndpointRouteBuilder routes, string prefix = "", string tag = ApiTags.Platform) =>
+        routes.MapGroup(prefix).WithAuthStyle(Style).WithTags(tag);
 }

@@ -29,18 +29,26 @@ public static class RulesApi
     {
         var group = routes.MapPlatformGroup();
         group.MapPost("/projects/{project_id:long}/rules", CreateAsync).RequireAccess(Access.Admin, "Creating a rule needs an admin key of the project")
+            .WithSummary("Create a rule")
+            .WithDescription("Fires when at least `required_k` of a device's last `window_n` readings have `metric` `operator` `threshold` (a status's " +
+                "battery_level, an upload time, any measurement). Scope ALL, TAG (with `tag`) or EXPLICIT (devices assigned). 400 when required_k > window_n.")
             .Accepts<RuleBody>("application/json").Produces<RuleResponse>(StatusCodes.Status201Created);
         group.MapGet("/projects/{project_id:long}/rules", (long project_id, HttpContext http, IRuleStore store) => ListAsync(project_id, http, store, enabledOnly: false))
-            .RequireAccess(Access.Any).ListsOfTheProject().Produces<RuleResponse[]>();
+            .RequireAccess(Access.Any).ListsOfTheProject().Produces<RuleResponse[]>()
+            .WithSummary("List a project's rules").WithDescription("Newest id first.");
         group.MapGet("/projects/{project_id:long}/rules/enabled", (long project_id, HttpContext http, IRuleStore store) => ListAsync(project_id, http, store, enabledOnly: true))
-            .RequireAccess(Access.Any).ListsOfTheProject().Produces<RuleResponse[]>();
+            .RequireAccess(Access.Any).ListsOfTheProject().Produces<RuleResponse[]>()
+            .WithSummary("List a project's enabled rules").WithDescription("Newest id first.");
         group.MapGet("/rules/{rule_id:long}", (HttpContext http) => TypedResults.Ok(RuleResponse.From(http.GetScope().Get<Rule>())))
-            .RequireAccess(Access.Any).Produces<RuleResponse>();
+            .RequireAccess(Access.Any).Produces<RuleResponse>()
+            .WithSummary("Get a rule").WithDescription("Another project's rule answers 404.");
         group.MapPatch("/rules/{rule_id:long}", UpdateAsync).RequireAccess(Access.Admin, "Changing a rule needs an admin key of the project")
+            .WithSummary("Change a rule").WithDescription("Any of the rule's fields; the others stay. The whole rule is validated again.")
             .Accepts<RuleBody>("application/json").Produces<RuleResponse>();
         group.MapDelete("/rules/{rule_id:long}", DeleteAsync).RequireAccess(Access.Admin, "Deleting a rule needs an admin key of the project")
-            .Produces(StatusCodes.Status204NoContent);
+            .WithSummary("Delete a rule").WithDescription("Its alerts stay.").Produces(StatusCodes.Status204NoContent);
         group.MapPost("/rules/{rule_id:long}/devices", AssignAsync).RequireAccess(Access.Admin, "Assigning devices needs an admin key of the project")
+            .WithSummary("Assign devices to a rule").WithDescription("Replaces the set of devices an EXPLICIT rule watches. 400 for a device of another project.")
             .Accepts<RuleDevicesBody>("application/json").Produces(StatusCodes.Status204NoContent);
     }
 

@@ -23,7 +23,10 @@ public static class TelemetryApi
     public sealed record Accepted(int Queued, long DeviceId);
 
     /// <summary>The batch body, for the API document: <c>ts</c> is RFC 3339 with an offset or Unix seconds; <c>data</c> any object.</summary>
-    public sealed record TelemetryBatchBody(string DeviceExternalId, TelemetryEventBody[] Events);
+    public sealed record TelemetryBatchBody(string DeviceExternalId, TelemetryEventBody[] Events)
+    {
+        public const string Example = """{"device_external_id":"sensor-01","events":[{"ts":"2025-01-01T12:00:00Z","data":{"temperature":21.5,"label":"hall"}},{"ts":1735732860,"data":{"temperature":21.7}}]}""";
+    }
 
     public sealed record TelemetryEventBody(System.Text.Json.JsonElement Ts, Dictionary<string, System.Text.Json.JsonElement> Data);
 
@@ -31,11 +34,17 @@ public static class TelemetryApi
     {
         var group = routes.MapPlatformGroup("/telemetry");
         group.MapPost("", PostBatch).RequireAccess(Access.Write).RequireRateLimiting(RateLimits.Telemetry).CountsAsIngest()
-            .Accepts<TelemetryBatchBody>("application/json").Produces<Accepted>(StatusCodes.Status202Accepted);
+            .WithSummary("Send a batch of events")
+            .WithDescription("Up to 5,000 events of one registered device, each with `ts` (ISO 8601, UTC without an offset, or Unix seconds) and `data` " +
+                "(any object). All are stored or none: one bad event rejects the batch with 422 naming it (`events[4321].ts`). 202 means committed.")
+            .Accepts<TelemetryBatchBody>("application/json").WithRequestExample(TelemetryBatchBody.Example).Produces<Accepted>(StatusCodes.Status202Accepted);
         group.MapGet("/devices/{device_id:long}/telemetry", (long device_id, string? limit, HttpContext http, ITelemetryStore store, MetricDictionary metrics) =>
-            ListAsync(device_id, long.MinValue, limit, http, store, metrics)).RequireAccess(Access.Read);
-        group.MapGet("/devices/{device_id:long}/telemetry/since", SinceAsync).RequireAccess(Access.Read);
-        group.MapGet("/devices/{device_id:long}/telemetry/latest", GetLatest).RequireAccess(Access.Read);
+            ListAsync(device_id, long.MinValue, limit, http, store, metrics)).RequireAccess(Access.Read).Produces<EventResponse[]>()
+            .WithSummary("List a device's events").WithDescription("Newest first, `limit` 1–1000 (100): every event of the device, whichever API stored it, with its `kind`.");
+        group.MapGet("/devices/{device_id:long}/telemetry/since", SinceAsync).RequireAccess(Access.Read).Produces<EventResponse[]>()
+            .WithSummary("List a device's events since a time").WithDescription("Events at or after `since_ts` (Unix seconds), newest first, `limit` 1–1000 (100).");
+        group.MapGet("/devices/{device_id:long}/telemetry/latest", GetLatest).RequireAccess(Access.Read).Produces<EventResponse>()
+            .WithSummary("Get a device's latest event").WithDescription("The event with the greatest timestamp; 404 when the device has none.");
         return group;
     }
 

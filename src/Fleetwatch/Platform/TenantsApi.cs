@@ -23,19 +23,28 @@ public static partial class TenantsApi
         // The original's open bootstrap, for trusted networks: without a key, these three act as a server administrator.
         var bootstrap = routes.MapPlatformGroup().WithMetadata(new AnonymousAccess(_ => openBootstrap ? new Caller(null, KeyRole.Admin, "open-bootstrap") : null));
         bootstrap.MapPost("/orgs", CreateOrg).RequireAccess(Access.ServerAdmin, "Creating an org needs a server administrator key")
+            .WithSummary("Create an org").WithDescription("Needs a server administrator key (the one printed at first start, or `API_KEY`). 409 when the name is taken.")
             .Accepts<NameBody>("application/json").Produces<OrgResponse>(StatusCodes.Status201Created);
         bootstrap.MapPost("/orgs/{org_id:long}/projects", CreateProject).RequireAccess(Access.ServerAdmin, "Creating a project needs a server administrator key")
+            .WithSummary("Create a project in an org").WithDescription("Needs a server administrator key. 409 when the org already has a project of that name.")
             .Accepts<NameBody>("application/json").Produces<ProjectResponse>(StatusCodes.Status201Created);
         bootstrap.MapPost("/projects/{project_id:long}/api-keys", CreateKey).RequireAccess(Access.Admin, "Creating a key needs an admin key of the project")
+            .WithSummary("Create an API key").WithDescription("A key of the project with a role (`read`, `ingest` or `admin`, the default). The key is shown once; " +
+                "only its prefix and a hash are stored.")
             .RequireRateLimiting(RateLimits.ApiKeys).Accepts<KeyBody>("application/json").Produces<CreatedKeyResponse>(StatusCodes.Status201Created);
 
         var group = routes.MapPlatformGroup();
-        group.MapGet("/orgs", ListOrgs).RequireAccess(Access.Any).Produces<OrgResponse[]>();
-        group.MapGet("/orgs/{org_id:long}/projects", ListProjects).RequireAccess(Access.Any).ListsOfTheProject().Produces<ProjectResponse[]>();
-        group.MapGet("/projects/{project_id:long}", GetProject).RequireAccess(Access.Any).Produces<ProjectResponse>();
+        group.MapGet("/orgs", ListOrgs).RequireAccess(Access.Any).Produces<OrgResponse[]>()
+            .WithSummary("List orgs").WithDescription("Every org for a server key; the key's own org for a project key.");
+        group.MapGet("/orgs/{org_id:long}/projects", ListProjects).RequireAccess(Access.Any).ListsOfTheProject().Produces<ProjectResponse[]>()
+            .WithSummary("List an org's projects").WithDescription("Every project of the org for a server key; the key's own project for a project key.");
+        group.MapGet("/projects/{project_id:long}", GetProject).RequireAccess(Access.Any).Produces<ProjectResponse>()
+            .WithSummary("Get a project").WithDescription("Another project answers 404.");
         group.MapGet("/projects/{project_id:long}/api-keys", ListKeys).RequireAccess(Access.Admin, "Listing keys needs an admin key of the project")
+            .WithSummary("List a project's API keys").WithDescription("Prefix, role, name, creation, last use and revocation of each key; never a secret. Admin key.")
             .ListsOfTheProject().Produces<KeyResponse[]>();
         group.MapDelete("/projects/{project_id:long}/api-keys/{prefix}", RevokeKey).RequireAccess(Access.Admin, "Revoking a key needs an admin key of the project")
+            .WithSummary("Revoke an API key").WithDescription("The key stops working at once on every node. Admin key.")
             .Produces(StatusCodes.Status204NoContent);
     }
 

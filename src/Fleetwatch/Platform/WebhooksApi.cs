@@ -35,22 +35,32 @@ public static class WebhooksApi
     {
         var group = routes.MapPlatformGroup();
         group.MapPost("/projects/{project_id:long}/webhooks", CreateAsync).RequireAccess(Access.Admin, "Adding a webhook needs an admin key of the project")
+            .WithSummary("Add a webhook")
+            .WithDescription("Every alert of the project is POSTed to `url`, at least once, retried with backoff, behind a circuit breaker per URL. With a " +
+                "`secret`, `X-Telemetry-Signature` is the hex HMAC-SHA256 of timestamp + \".\" + body. The secret is never returned.")
             .Accepts<WebhookBody>("application/json").Produces<WebhookResponse>(StatusCodes.Status201Created);
         group.MapGet("/projects/{project_id:long}/webhooks", async (long project_id, HttpContext http, IWebhookStore store) =>
             TypedResults.Ok((await store.ListWebhooksAsync(project_id, http.RequestAborted)).Select(WebhookResponse.From).ToArray()))
-            .RequireAccess(Access.Read).ListsOfTheProject();
+            .RequireAccess(Access.Read).ListsOfTheProject().WithSummary("List a project's webhooks").WithDescription("Whether each is enabled and signed.");
         group.MapGet("/webhooks/{webhook_id:long}", (HttpContext http) => TypedResults.Ok(WebhookResponse.From(http.GetScope().Get<Webhook>())))
-            .RequireAccess(Access.Read).Produces<WebhookResponse>();
+            .RequireAccess(Access.Read).Produces<WebhookResponse>().WithSummary("Get a webhook").WithDescription("Another project's webhook answers 404.");
         group.MapPost("/webhooks/{webhook_id:long}/disable", (HttpContext http, IWebhookStore store) => SetEnabledAsync(false, http, store))
-            .RequireAccess(Access.Admin, "Changing a webhook needs an admin key of the project").Produces<WebhookResponse>();
-        group.MapPost("/webhooks/{webhook_id:long}/enable", (HttpContext http, IWebhookStore store) => SetEnabledAsync(true, http, store))
-            .RequireAccess(Access.Admin, "Changing a webhook needs an admin key of the project").Produces<WebhookResponse>();
-        group.MapGet("/webhooks/{webhook_id:long}/circuit-status", CircuitStatusAsync).RequireAccess(Access.Read).Produces<CircuitStatusResponse>();
-        group.MapGet("/projects/{project_id:long}/webhook-deliveries", DeliveriesAsync).RequireAccess(Access.Read).ListsOfTheProject().Produces<DeliveryResponse[]>();
-        group.MapGet("/projects/{project_id:long}/webhook-deliveries/{delivery_id:long}/attempts", async (long delivery_id, HttpContext http, IWebhookStore store) =>
+            .RequireAccess(Access.Admin, "Changing a webhook needs an admin key of the project").Produces<WebhookResponse>()
+            .WithSummary("Disable a webhook").WithDescription("New alerts are no longer delivered to it; deliveries under way finish.");
+        group.MapGet("/webhooks/{webhook_id:long}/circuit-status", CircuitStatusAsync).RequireAccess(Access.Read).Produces<CircuitStatusResponse>()
+            .WithSummary("Get a webhook's circuit breaker").WithDescription("closed, open or half_open, the failures counted, and since when it is open. Shared by all nodes.");
+        group.MapGet("/projects/{project_id:long}/webhook-deliveries", DeliveriesAsync).RequireAccess(Access.Read).ListsOfTheProject().Produces<DeliveryResponse[]>()
+            .WithSummary("List a project's webhook deliveries").WithDescription("Newest first; `status` (pending, sending, retrying, success, failed) and `limit` 1–1000 (100).");
+
+        var own = routes.MapPlatformGroup(tag: ApiTags.Fleetwatch);
+        own.MapPost("/webhooks/{webhook_id:long}/enable", (HttpContext http, IWebhookStore store) => SetEnabledAsync(true, http, store))
+            .RequireAccess(Access.Admin, "Changing a webhook needs an admin key of the project").Produces<WebhookResponse>()
+            .WithSummary("Enable a webhook").WithDescription("New alerts are delivered to it again.");
+        own.MapGet("/projects/{project_id:long}/webhook-deliveries/{delivery_id:long}/attempts", async (long delivery_id, HttpContext http, IWebhookStore store) =>
             TypedResults.Ok((await store.ListAttemptsAsync(delivery_id, http.RequestAborted)).Select(a =>
                 new AttemptResponse(Timestamps.Format(a.AttemptedMicros), a.Outcome, a.StatusCode, a.LatencyMs, a.Error)).ToArray()))
-            .RequireAccess(Access.Read).Produces<AttemptResponse[]>();
+            .RequireAccess(Access.Read).Produces<AttemptResponse[]>()
+            .WithSummary("List a delivery's attempts").WithDescription("Each attempt's time, outcome, status code, latency and error, oldest first.");
     }
 
     private static async Task<IResult> CreateAsync(long project_id, HttpContext http, ITenantStore tenants, IWebhookStore store)

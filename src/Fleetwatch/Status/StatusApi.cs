@@ -18,14 +18,27 @@ public static class StatusApi
 
     public static RouteGroupBuilder MapStatus(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/status").WithAuthStyle(Style);
+        var group = routes.MapGroup("/status").WithAuthStyle(Style).WithTags(ApiTags.DeviceStatus);
         group.MapPost("", PostStatus).RequireAccess(Access.Write).CountsAsIngest()
-            .Accepts<StatusBody>("application/json").Produces<StatusRecordResponse>(StatusCodes.Status201Created);
+            .WithSummary("Report a device's status")
+            .WithDescription("Stores one status (battery, signal, online flag at the device's own timestamp) and answers with the stored record " +
+                "once it is committed and synced. A device not seen before is registered in the key's project. A timestamp without an offset is UTC.")
+            .Accepts<StatusBody>("application/json").WithRequestExample(StatusBody.Example)
+            .Produces<StatusRecordResponse>(StatusCodes.Status201Created);
         // Literal segments win over {device_id} in routing, so these are never shadowed by a device id.
-        group.MapGet("/summary", GetSummary).RequireAccess(Access.Read).Produces<SummaryResponse>();
-        group.MapGet("/at-risk", GetAtRisk).RequireAccess(Access.Read).Produces<AtRiskResponse>();
-        group.MapGet("/{device_id}", GetLatest).RequireAccess(Access.Read).Produces<StatusRecordResponse>();
-        group.MapGet("/{device_id}/history", GetHistory).RequireAccess(Access.Read).Produces<HistoryResponse>();
+        group.MapGet("/summary", GetSummary).RequireAccess(Access.Read).Produces<SummaryResponse>()
+            .WithSummary("Summarise the fleet")
+            .WithDescription("Every device's latest status, ordered by device id, with the online, offline and at-risk counts. Answered from memory.");
+        group.MapGet("/at-risk", GetAtRisk).RequireAccess(Access.Read).Produces<AtRiskResponse>()
+            .WithSummary("List devices at risk")
+            .WithDescription("Devices whose latest battery is below 20 % or whose latest status is more than 30 minutes old (both configurable), each with its reasons.");
+        group.MapGet("/{device_id}", GetLatest).RequireAccess(Access.Read).Produces<StatusRecordResponse>()
+            .WithSummary("Get a device's latest status")
+            .WithDescription("The status with the greatest device timestamp (ties go to the later write); 404 when the device has none.");
+        group.MapGet("/{device_id}/history", GetHistory).RequireAccess(Access.Read).Produces<HistoryResponse>()
+            .WithSummary("Page through a device's statuses")
+            .WithDescription("Newest first, by `page`/`page_size` with `start_date`/`end_date`, or by `limit` with `since`. With no paging parameter, " +
+                "`statuses` is page 1 of 10 and `history` the newest 50, `has_more` saying whether more exist.");
         return group;
     }
 

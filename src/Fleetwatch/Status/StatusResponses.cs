@@ -25,7 +25,14 @@ public sealed record StatusRecordResponse(long Id, string DeviceId, string Times
 public sealed record SummaryDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate);
 
 /// <summary>The body of <c>POST /status</c>, for the API document (the endpoint parses it in one pass).</summary>
-public sealed record StatusBody(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online);
+/// <param name="DeviceId">1 to 128 characters.</param>
+/// <param name="Timestamp">ISO 8601, the device's own time; without an offset it is UTC.</param>
+/// <param name="BatteryLevel">0 to 100.</param>
+/// <param name="Rssi">Signal strength in dBm, −200 to 50.</param>
+public sealed record StatusBody(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online)
+{
+    public const string Example = """{"device_id":"sensor-1","timestamp":"2024-06-14T10:00:00Z","battery_level":90,"rssi":-50,"online":true}""";
+}
 
 public sealed record SummaryResponse(int TotalDevices, int OnlineDevices, int OfflineDevices, int AtRiskDevices, IReadOnlyList<SummaryDevice> Devices);
 

@@ -33,7 +33,7 @@ public static partial class RouteSweep
                     : throw new InvalidOperationException($"No value for route parameter {key} of {pattern}: add one to the sweep");
             });
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
-            routes.AddRange(methods.Where(m => m != "HEAD" && m != "OPTIONS").Select(method => new Route(method, pattern, path, endpoint)));
+            routes.AddRange(methods.Where(m => m is not ("HEAD" or "OPTIONS" or "CONNECT")).Select(method => new Route(method, pattern, path, endpoint)));
         }
         return routes;
     }
