@@ -109,6 +109,20 @@ public sealed class ProjectResolver : IScopeResolver
         ValueTask.FromResult<(long, object?)?>(long.TryParse(value, out var id) ? (id, null) : null);
 }
 
+/// <summary>
+/// <c>{name_id:long}</c> of a stored resource that knows its project (a rule, an alert, a webhook, a delivery): found by
+/// its id with <paramref name="find"/>.
+/// </summary>
+public sealed class StoredResourceResolver<T>(string name, Func<long, CancellationToken, Task<T?>> find, Func<T, long> projectOf) : IScopeResolver
+    where T : class
+{
+    public string Parameter => name + "_id:long";
+    public string Resource => name;
+
+    public async ValueTask<(long ProjectId, object? Resource)?> ResolveAsync(string value, Scope scope, CancellationToken ct) =>
+        long.TryParse(value, out var id) && await find(id, ct) is { } found ? (projectOf(found), found) : null;
+}
+
 /// <summary><c>{prefix}</c> of <c>/projects/{project_id}/api-keys/{prefix}</c>: a stored key.</summary>
 public sealed class ApiKeyResolver(IApiKeyStore keys) : IScopeResolver
 {

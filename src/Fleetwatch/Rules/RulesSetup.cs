@@ -10,8 +10,8 @@ public static class RulesSetup
         builder.Services.AddSingleton<RuleBook>();
         builder.Services.AddSingleton<RuleEvaluator>();
         builder.Services.AddHostedService(s => s.GetRequiredService<RuleEvaluator>());
-        builder.Services.AddSingleton<IScopeResolver, RuleResolver>();
-        builder.Services.AddSingleton<IScopeResolver, AlertResolver>();
+        builder.Services.AddSingleton<IScopeResolver>(s => new StoredResourceResolver<Rule>("rule", s.GetRequiredService<IRuleStore>().GetRuleAsync, r => r.ProjectId));
+        builder.Services.AddSingleton<IScopeResolver>(s => new StoredResourceResolver<Alert>("alert", s.GetRequiredService<IRuleStore>().GetAlertAsync, a => a.ProjectId));
         return builder;
     }
 }

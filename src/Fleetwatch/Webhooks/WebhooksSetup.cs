@@ -10,8 +10,10 @@ public static class WebhooksSetup
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
         builder.Services.AddSingleton<WebhookDispatcher>();
         builder.Services.AddHostedService(s => s.GetRequiredService<WebhookDispatcher>());
-        builder.Services.AddSingleton<IScopeResolver, WebhookResolver>();
-        builder.Services.AddSingleton<IScopeResolver, DeliveryResolver>();
+        builder.Services.AddSingleton<IScopeResolver>(s =>
+            new StoredResourceResolver<Webhook>("webhook", s.GetRequiredService<IWebhookStore>().GetWebhookAsync, w => w.ProjectId));
+        builder.Services.AddSingleton<IScopeResolver>(s =>
+            new StoredResourceResolver<Delivery>("delivery", s.GetRequiredService<IWebhookStore>().GetDeliveryAsync, d => d.ProjectId));
         return builder;
     }
 }
