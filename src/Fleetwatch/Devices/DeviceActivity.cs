@@ -12,6 +12,8 @@ public sealed class DeviceActivity(IDeviceStore store, DeviceRegistry devices, I
 {
     protected override TimeSpan FlushInterval => TimeSpan.FromSeconds(10);
 
+    public bool BeforeAcknowledgement => true;
+
     public void OnCommitted(CommittedBatch batch)
     {
         foreach (var e in batch.Events) Record(e.DeviceId, e.ReceivedMicros);

@@ -82,6 +82,8 @@ public sealed class DeviceRegistry : ICommitObserver
         _byId[device.Id] = device;
     }
 
+    public bool BeforeAcknowledgement => true;
+
     public void OnCommitted(CommittedBatch batch)
     {
         if (batch.NewDevices.Length == 0) return;

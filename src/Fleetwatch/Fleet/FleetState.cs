@@ -21,6 +21,8 @@ public sealed class FleetState : ICommitObserver
 
     public FleetState(DeviceRegistry devices) => devices.Removed += device => _devices.TryRemove(device.Id, out _);
 
+    public bool BeforeAcknowledgement => true;
+
     public void OnCommitted(CommittedBatch batch)
     {
         foreach (var e in batch.Events) Apply(e.DeviceId, e.Kind, e.TsMicros, e.Get(UploadTimeField));

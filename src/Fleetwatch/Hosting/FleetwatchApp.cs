@@ -79,10 +79,11 @@ public static class FleetwatchApp
     }
 
     /// <summary>
-    /// What runs after each commit, in this order, on the writer's loop (and for other nodes' batches, the event feed's):
-    /// the device registry first, since every later observer looks new devices up; then the state the APIs answer from
-    /// (last seen, latest statuses, fleet uptime); the metrics; and last what hands work on (rollups, rule evaluation,
-    /// live streams), so a subscriber or a rule never sees an event before the state that describes it.
+    /// What runs after each commit, in this order, on the writer's observer loop (and for other nodes' batches, the event
+    /// feed's): the device registry first, since every later observer looks new devices up; then the state the APIs answer
+    /// from (last seen, latest statuses, fleet uptime) and the metrics — all before the batch's requests are answered —
+    /// and last what hands work on (rollups, rule evaluation, live streams), so a subscriber or a rule never sees an event
+    /// before the state that describes it.
     /// </summary>
     private static void AddCommitObservers(this IServiceCollection services)
     {

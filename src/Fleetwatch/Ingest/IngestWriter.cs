@@ -11,15 +11,22 @@ public sealed class IngestBackpressureException() : Exception("The ingest queue 
 /// <summary>
 /// The one writer per node. Requests hand their events to a bounded channel and await the commit of the
 /// batch that holds them; the loop drains whatever has queued while the previous commit was syncing and
-/// writes it in one transaction (group commit), so one disk sync serves many requests.
+/// writes it in one transaction (group commit), so one disk sync serves many requests. A second loop hands
+/// each committed batch to the commit observers and answers its requests, so the writer starts the next
+/// transaction at once instead of waiting for them: two stages of a pipeline, in commit order.
 /// </summary>
 public sealed partial class IngestWriter : BackgroundService
 {
     private readonly Channel<WriteRequest> _queue;
+    // Committed batches waiting for the observers. Bounded: a writer far ahead of its observers would only let the
+    // in-memory state fall behind the store; a few batches of slack keep both stages busy.
+    private readonly Channel<(CommittedBatch Batch, WriteRequest[] Requests)> _committed =
+        Channel.CreateBounded<(CommittedBatch, WriteRequest[])>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly IEventBatchStore _store;
     private readonly MetricDictionary _metrics;
     private readonly DeviceRegistry _devices;
     private readonly ICommitObserver[] _observers;
+    private readonly int _acknowledgeAfter;
     private readonly IngestOptions _options;
     private readonly ILogger<IngestWriter> _logger;
 
@@ -30,6 +37,12 @@ public sealed partial class IngestWriter : BackgroundService
         _metrics = metrics;
         _devices = devices;
         _observers = [.. observers];
+        // State first: the order of registration says so (FleetwatchApp.AddCommitObservers); check it, since answering
+        // a request between two state observers would let a client read half of its own write.
+        var firstWork = Array.FindIndex(_observers, o => !o.BeforeAcknowledgement);
+        if (firstWork >= 0 && _observers.Skip(firstWork).Any(o => o.BeforeAcknowledgement))
+            throw new InvalidOperationException("Commit observers that apply before acknowledgement must be registered before the others");
+        _acknowledgeAfter = firstWork < 0 ? _observers.Length : firstWork;
         _options = options.Value;
         _logger = logger;
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(_options.QueueCapacity)
@@ -77,66 +90,88 @@ public sealed partial class IngestWriter : BackgroundService
         return base.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(WriteLoopAsync(), ObserveLoopAsync());
+
+    private async Task WriteLoopAsync()
     {
         var requests = new List<WriteRequest>();
         var drafts = new List<EventDraft>();
-        // The queue is completed on stop; draining it must not be cancelled, or acknowledged-to-be writes are lost.
-        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        try
         {
-            requests.Clear();
-            drafts.Clear();
-            while (drafts.Count < _options.MaxBatchEvents && _queue.Reader.TryRead(out var request))
+            // The queue is completed on stop; draining it must not be cancelled, or acknowledged-to-be writes are lost.
+            while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
             {
-                requests.Add(request);
-                drafts.AddRange(request.Drafts);
-                if (_options.CommitPerRequest) break;
+                requests.Clear();
+                drafts.Clear();
+                while (drafts.Count < _options.MaxBatchEvents && _queue.Reader.TryRead(out var request))
+                {
+                    requests.Add(request);
+                    drafts.AddRange(request.Drafts);
+                    if (_options.CommitPerRequest) break;
+                }
+                if (_options.SlowCommitMs > 0) await Task.Delay(_options.SlowCommitMs, CancellationToken.None);
+                if (await CommitAsync(requests, drafts) is { } batch) await _committed.Writer.WriteAsync((batch, [.. requests]), CancellationToken.None);
             }
-            if (_options.SlowCommitMs > 0) await Task.Delay(_options.SlowCommitMs, CancellationToken.None);
-            await CommitAsync(requests, drafts);
+        }
+        finally
+        {
+            _committed.Writer.TryComplete();
         }
     }
 
-    private async Task CommitAsync(List<WriteRequest> requests, List<EventDraft> drafts)
+    private async Task<CommittedBatch?> CommitAsync(List<WriteRequest> requests, List<EventDraft> drafts)
     {
         foreach (var draft in drafts)
         {
             if (draft.DeviceId == 0 && _devices.TryGetId(draft.ProjectId, draft.ExternalId, out var id)) draft.DeviceId = id;
         }
-        CommittedBatch batch;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            batch = await _store.WriteBatchAsync(drafts, _metrics, CancellationToken.None);
+            var batch = await _store.WriteBatchAsync(drafts, _metrics, CancellationToken.None);
             CommitObserved?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, drafts.Count, true);
+            Log.BatchCommitted(_logger, drafts.Count, requests.Count);
+            return batch;
         }
         catch (Exception e)
         {
             CommitObserved?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, drafts.Count, false);
             Log.BatchFailed(_logger, e, drafts.Count, requests.Count);
             foreach (var request in requests) request.Completion.TrySetException(new StorageUnavailableException(e));
-            return;
+            return null;
         }
+    }
 
-        foreach (var observer in _observers)
+    /// <summary>The second stage: the state observers, then the answers, then the other observers; batch after batch in commit order.</summary>
+    private async Task ObserveLoopAsync()
+    {
+        await foreach (var (batch, requests) in _committed.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            Observe(batch, 0, _acknowledgeAfter);
+            var offset = 0;
+            foreach (var request in requests)
+            {
+                request.Completion.TrySetResult(batch.Events.AsSpan(offset, request.Drafts.Length).ToArray());
+                offset += request.Drafts.Length;
+            }
+            Observe(batch, _acknowledgeAfter, _observers.Length);
+        }
+    }
+
+    private void Observe(CommittedBatch batch, int from, int to)
+    {
+        for (var i = from; i < to; i++)
         {
             try
             {
-                observer.OnCommitted(batch);
+                _observers[i].OnCommitted(batch);
             }
             catch (Exception e)
             {
                 // The batch is committed: its requests succeeded whatever an observer's bug did.
-                Log.ObserverFailed(_logger, e, observer.GetType().Name);
+                Log.ObserverFailed(_logger, e, _observers[i].GetType().Name);
             }
         }
-        var offset = 0;
-        foreach (var request in requests)
-        {
-            request.Completion.TrySetResult(batch.Events.AsSpan(offset, request.Drafts.Length).ToArray());
-            offset += request.Drafts.Length;
-        }
-        Log.BatchCommitted(_logger, drafts.Count, requests.Count);
     }
 
     private sealed class WriteRequest(EventDraft[] drafts)

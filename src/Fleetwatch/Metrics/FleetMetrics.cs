@@ -54,7 +54,10 @@ public sealed class FleetMetrics : ICommitObserver
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
-    /// <summary>Runs on the writer's thread: counts per kind and project first, then touches each labelled counter once.</summary>
+    /// <summary>Counted before the batch's requests are answered: a client that got its 2xx finds its write counted.</summary>
+    public bool BeforeAcknowledgement => true;
+
+    /// <summary>Runs on the observers' loop: counts per kind and project first, then touches each labelled counter once.</summary>
     public void OnCommitted(CommittedBatch batch)
     {
         Span<int> perKind = stackalloc int[8];

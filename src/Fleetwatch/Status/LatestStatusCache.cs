@@ -39,6 +39,8 @@ public sealed class LatestStatusCache : ICommitObserver
     public IReadOnlyList<LatestStatus> Snapshot(long projectId) =>
         _projects.TryGetValue(projectId, out var project) ? project.Snapshot() : [];
 
+    public bool BeforeAcknowledgement => true;
+
     public void OnCommitted(CommittedBatch batch)
     {
         foreach (var i in EventOrdering.LatestStatusPerDevice(batch.Events).Values)

@@ -34,23 +34,13 @@ public sealed partial class SqliteStore
             var events = new StoredEvent[drafts.Count];
             var payloads = new byte[drafts.Count][];
             var nextId = _nextEventId;
-            w.InsertEvent.Transaction = tx;
-            var p = w.InsertEvent.Parameters;
             for (var i = 0; i < drafts.Count; i++)
             {
                 var draft = drafts[i];
-                var payload = PayloadCodec.Encode(draft.Fields, MetricId);
-                var stored = new StoredEvent(nextId++, draft.DeviceId, draft.Kind, draft.TsMicros, now, draft.Fields);
-                p[0].Value = stored.DeviceId;
-                p[1].Value = (int)stored.Kind;
-                p[2].Value = stored.TsMicros;
-                p[3].Value = stored.Id;
-                p[4].Value = now;
-                p[5].Value = payload;
-                w.InsertEvent.ExecuteNonQuery();
-                events[i] = stored;
-                payloads[i] = payload;
+                payloads[i] = PayloadCodec.Encode(draft.Fields, MetricId);
+                events[i] = new StoredEvent(nextId++, draft.DeviceId, draft.Kind, draft.TsMicros, now, draft.Fields);
             }
+            for (var i = 0; i < events.Length; i++) w.InsertEvent.Insert(events[i], now, payloads[i]);
             DropStaleRollups(w, tx, Telemetry.HourlyRollup.LateHours(events, now));
 
             w.SaveNextId.Transaction = tx;
@@ -147,7 +137,7 @@ public sealed partial class SqliteStore
     private sealed class WriterCommands : IDisposable
     {
         public SqliteConnection Connection { get; }
-        public SqliteCommand InsertEvent { get; }
+        public EventInsert InsertEvent { get; }
         public SqliteCommand InsertDevice { get; }
         public SqliteCommand InsertMetric { get; }
         public SqliteCommand SaveNextId { get; }
@@ -163,8 +153,7 @@ public sealed partial class SqliteStore
             Execute(Connection, null, "PRAGMA journal_mode=WAL");
             Execute(Connection, null, "PRAGMA synchronous=FULL");
             UseSqliteBusyWait(Connection, busyTimeoutPragma);
-            InsertEvent = Prepare("INSERT INTO events (device_id, kind, ts, id, received_at, payload) VALUES ($d, $k, $ts, $id, $r, $p)",
-                "$d", "$k", "$ts", "$id", "$r", "$p");
+            InsertEvent = new EventInsert(Connection);
             InsertDevice = Prepare("""
                 INSERT INTO devices (project_id, external_id, created_at) VALUES ($p, $e, $t)
                 ON CONFLICT (project_id, external_id) DO UPDATE SET external_id = excluded.external_id RETURNING id
