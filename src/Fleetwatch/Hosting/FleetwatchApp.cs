@@ -90,6 +90,7 @@ public static class FleetwatchApp
         services.AddCommitObserver<DeviceRegistry>();
         services.AddCommitObserver<DeviceActivity>();
         services.AddCommitObserver<LatestStatusCache>();
+        services.AddCommitObserver<StatusCounts>();
         services.AddCommitObserver<FleetState>();
         services.AddCommitObserver<FleetMetrics>();
         services.AddCommitObserver<RollupMaintainer>();

@@ -1,5 +1,6 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Devices;
+using Fleetwatch.Hosting;
 using Fleetwatch.Http;
 using Fleetwatch.Ingest;
 using Fleetwatch.Metrics;
@@ -70,7 +71,11 @@ public static class StatusApi
             ],
         };
         var stored = (await writer.WriteAsync([draft], http.RequestAborted))[0];
-        return TypedResults.Created($"/status/{Uri.EscapeDataString(status.DeviceId)}", StatusRecordResponse.From(status.DeviceId, stored));
+        // Written with the source-generated type info directly: the generic Created<T> looks the type up per request
+        // and takes the serializer's slow path (~5% of a status POST's CPU in a profile under load).
+        http.Response.Headers.Location = $"/status/{Uri.EscapeDataString(status.DeviceId)}";
+        return TypedResults.Json(StatusRecordResponse.From(status.DeviceId, stored), FleetwatchJsonContext.Default.StatusRecordResponse,
+            statusCode: StatusCodes.Status201Created);
     }
 
     private static IResult GetLatest(string device_id, HttpContext http, LatestStatusCache latest)
@@ -108,14 +113,16 @@ public static class StatusApi
         return TypedResults.Ok(new AtRiskResponse(statuses.Count, atRisk.Count, atRisk));
     }
 
-    private static async Task<IResult> GetHistory(string device_id, HttpContext http, IStatusStore store, MetricDictionary metrics)
+    private static async Task<IResult> GetHistory(string device_id, HttpContext http, IStatusStore store, StatusCounts counts, MetricDictionary metrics)
     {
         var deviceId = http.GetScope().Get<DeviceRecord>().Id;
         if (HistoryQuery.Parse(http.Request.Query, out var errors) is not { } query) return Problems.Validation(errors!);
 
         var offset = (long)(query.Page - 1) * query.PageSize;
-        var page = await store.GetStatusHistoryAsync(deviceId,
-            new StatusHistoryQuery(query.FromMicros, query.ToMicros, (int)Math.Min(offset, int.MaxValue), query.ReadSize), metrics, http.RequestAborted);
+        var read = new StatusHistoryQuery(query.FromMicros, query.ToMicros, (int)Math.Min(offset, int.MaxValue), query.ReadSize);
+        // Without a date range the total is the device's count, kept in memory; a range is counted by the store.
+        if (read.Unbounded) read = read with { Total = await counts.GetAsync(deviceId, http.RequestAborted) };
+        var page = await store.GetStatusHistoryAsync(deviceId, read, metrics, http.RequestAborted);
         var totalPages = (page.Total + query.PageSize - 1) / query.PageSize;
         // As the original: asking past the last page is a client error, unless there is nothing at all.
         if (page.Total > 0 && query.Page > totalPages)

@@ -10,6 +10,7 @@ public static class StatusSetup
     {
         builder.Services.AddOptions<StatusOptions>().BindConfiguration("Status").ValidateOnStart();
         builder.Services.AddSingleton<LatestStatusCache>();
+        builder.Services.AddSingleton<StatusCounts>();
         return builder;
     }
 

@@ -166,19 +166,7 @@ public sealed partial class CommandLineTests : IDisposable
     [GeneratedRegex("[0-9a-f]{8}\\.[A-Za-z0-9_-]{43}")]
     private static partial Regex KeyPattern();
 
-    private Process Start(string arguments, string? apiKey = null)
-    {
-        var info = new ProcessStartInfo("dotnet", $"\"{typeof(Fleetwatch.Hosting.FleetwatchApp).Assembly.Location}\" {arguments}")
-        {
-            WorkingDirectory = _directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.Environment.Remove("API_KEY");
-        info.Environment.Remove("FLEETWATCH_DB");
-        if (apiKey is not null) info.Environment["API_KEY"] = apiKey;
-        return Process.Start(info)!;
-    }
+    private Process Start(string arguments, string? apiKey = null) => ServerProcess.Start(_directory, arguments, apiKey);
 
     private async Task<(int Code, string Output)> RunAsync(string arguments)
     {
@@ -200,21 +188,7 @@ public sealed partial class CommandLineTests : IDisposable
         throw new Xunit.Sdk.XunitException("The server printed no key");
     }
 
-    private static async Task WaitUntilUpAsync(HttpClient client)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                if ((await client.GetAsync("/health")).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new Xunit.Sdk.XunitException("The server did not come up");
-    }
+    private static Task WaitUntilUpAsync(HttpClient client) => ServerProcess.WaitUntilUpAsync(client);
 
     private static async Task StopAsync(Process server)
     {
@@ -222,12 +196,7 @@ public sealed partial class CommandLineTests : IDisposable
         await server.WaitForExitAsync();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => ServerProcess.FreePort();
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

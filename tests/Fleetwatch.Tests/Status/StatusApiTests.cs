@@ -194,6 +194,24 @@ public abstract class StatusApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task History_TotalIsKeptAfterTheFirstPage_AcrossNewLateAndOtherDevicesStatuses()
+    {
+        var (_, key) = await Server.NewProjectKeyAsync();
+        for (var i = 0; i < 12; i++) await Client.PostJsonAsync("/status", Status("counted", $"2024-06-14T10:{i:00}:00Z"), key);
+        Assert.Equal(12, (await (await Client.GetAsync("/status/counted/history", key)).ReadJsonAsync()).Int("total_records"));
+
+        // Once counted, the total moves with each commit: a new status, a late one, another device's none.
+        await Client.PostJsonAsync("/status", Status("counted", "2024-06-14T11:00:00Z"), key);
+        await Client.PostJsonAsync("/status", Status("counted", "2024-06-14T09:00:00Z"), key);
+        await Client.PostJsonAsync("/status", Status("other", "2024-06-14T11:00:00Z"), key);
+        var page = await (await Client.GetAsync("/status/counted/history?page=2&page_size=10", key)).ReadJsonAsync();
+        Assert.Equal((14, 2, false), (page.Int("total_records"), page.Int("total_pages"), page.Bool("has_more")));
+        Assert.Equal("2024-06-14T09:00:00Z", page.GetProperty("statuses").EnumerateArray().Last().Str("timestamp"));
+        // A date range is counted in the store, as before.
+        Assert.Equal(2, (await (await Client.GetAsync("/status/counted/history?start_date=2024-06-14T10:11:00Z", key)).ReadJsonAsync()).Int("total_records"));
+    }
+
+    [Fact]
     public async Task History_BeyondTheLastPage_Is400()
     {
         var (_, key) = await Server.NewProjectKeyAsync();

@@ -199,18 +199,13 @@ public sealed partial class PostgresStore
     public async Task<StatusPage> GetStatusHistoryAsync(long deviceId, StatusHistoryQuery query, MetricDictionary metrics, CancellationToken ct)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("SELECT COUNT(*) FROM events WHERE device_id = $1 AND kind = $2 AND ts BETWEEN $3 AND $4"),
-                new NpgsqlBatchCommand("""
-                    SELECT id, ts, received_at, payload FROM events
-                    WHERE device_id = $1 AND kind = $2 AND ts BETWEEN $3 AND $4
-                    ORDER BY ts DESC, id DESC LIMIT $5 OFFSET $6
-                    """),
-            },
-        };
+        await using var batch = new NpgsqlBatch(connection);
+        if (query.Total is null) batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT COUNT(*) FROM events WHERE device_id = $1 AND kind = $2 AND ts BETWEEN $3 AND $4"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            SELECT id, ts, received_at, payload FROM events
+            WHERE device_id = $1 AND kind = $2 AND ts BETWEEN $3 AND $4
+            ORDER BY ts DESC, id DESC LIMIT $5 OFFSET $6
+            """));
         foreach (var command in batch.BatchCommands)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
@@ -218,19 +213,34 @@ public sealed partial class PostgresStore
             command.Parameters.Add(new NpgsqlParameter { Value = query.FromMicros });
             command.Parameters.Add(new NpgsqlParameter { Value = query.ToMicros });
         }
-        batch.BatchCommands[1].Parameters.Add(new NpgsqlParameter { Value = (long)query.Limit });
-        batch.BatchCommands[1].Parameters.Add(new NpgsqlParameter { Value = (long)query.Offset });
+        batch.BatchCommands[^1].Parameters.Add(new NpgsqlParameter { Value = (long)query.Limit });
+        batch.BatchCommands[^1].Parameters.Add(new NpgsqlParameter { Value = (long)query.Offset });
 
         await using var reader = await batch.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
-        var total = reader.GetInt64(0);
-        await reader.NextResultAsync(ct);
+        var total = query.Total ?? 0;
+        if (query.Total is null)
+        {
+            await reader.ReadAsync(ct);
+            total = reader.GetInt64(0);
+            await reader.NextResultAsync(ct);
+        }
         var rows = new List<(long Id, long Ts, long Received, byte[] Payload)>();
         while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), (byte[])reader[3]));
         await reader.DisposeAsync();
         await KnowMetricsOfAsync(rows.Select(r => r.Payload), metrics, ct);
         var events = rows.Select(r => new StoredEvent(r.Id, deviceId, EventKind.Status, r.Ts, r.Received, Decode(r.Payload, metrics))).ToList();
         return new StatusPage(total, events);
+    }
+
+    public async Task<(long Count, long MaxId)> CountStatusesAsync(long deviceId, CancellationToken ct)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM events WHERE device_id = $1 AND kind = $2", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (short)EventKind.Status });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     /// <summary>

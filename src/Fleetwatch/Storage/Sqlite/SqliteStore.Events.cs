@@ -103,7 +103,7 @@ public sealed partial class SqliteStore
     {
         using var connection = Open();
         (string, object)[] range = [("$d", deviceId), ("$k", (int)EventKind.Status), ("$from", query.FromMicros), ("$to", query.ToMicros)];
-        var total = (long)Scalar(connection, null,
+        var total = query.Total ?? (long)Scalar(connection, null,
             "SELECT COUNT(*) FROM events WHERE device_id = $d AND kind = $k AND ts BETWEEN $from AND $to", range)!;
         var events = new List<StoredEvent>(Math.Min(query.Limit, 128));
         if (total > query.Offset)
@@ -121,6 +121,16 @@ public sealed partial class SqliteStore
             }
         }
         return Task.FromResult(new StatusPage(total, events));
+    }
+
+    public Task<(long Count, long MaxId)> CountStatusesAsync(long deviceId, CancellationToken ct)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM events WHERE device_id = $d AND kind = $k",
+            [("$d", deviceId), ("$k", (int)EventKind.Status)]);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return Task.FromResult((reader.GetInt64(0), reader.GetInt64(1)));
     }
 
     /// <summary>Names are normally in memory; a miss means another process added one, so read it once.</summary>

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Fleetwatch.Tests.Fixtures;
+
+/// <summary>The built executable as its own process (to stop with a signal, kill, or read its output), as a user runs it.</summary>
+public static class ServerProcess
+{
+    public static Process Start(string workingDirectory, string arguments, string? apiKey = null)
+    {
+        var info = new ProcessStartInfo("dotnet", $"\"{typeof(Fleetwatch.Hosting.FleetwatchApp).Assembly.Location}\" {arguments}")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment.Remove("API_KEY");
+        info.Environment.Remove("FLEETWATCH_DB");
+        if (apiKey is not null) info.Environment["API_KEY"] = apiKey;
+        return Process.Start(info)!;
+    }
+
+    public static async Task WaitUntilUpAsync(HttpClient client)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                if ((await client.GetAsync("/health")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new Xunit.Sdk.XunitException("The server did not come up");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
