@@ -21,6 +21,42 @@ public static class ServerProcess
         return Process.Start(info)!;
     }
 
+    /// <summary>Started with its output read as it comes (into <paramref name="output"/>), so a chatty server never blocks on a full pipe.</summary>
+    public static Process StartDrained(string workingDirectory, string arguments, string? apiKey, out System.Text.StringBuilder output)
+    {
+        var server = Start(workingDirectory, arguments, apiKey);
+        var collected = new System.Text.StringBuilder();
+        void Collect(object _, DataReceivedEventArgs e)
+        {
+            lock (collected) collected.AppendLine(e.Data);
+        }
+        server.OutputDataReceived += Collect;
+        server.ErrorDataReceived += Collect;
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        output = collected;
+        return server;
+    }
+
+    /// <summary>Waits for /health; a drained server's <paramref name="output"/> goes into the failure.</summary>
+    public static async Task WaitUntilUpAsync(HttpClient client, Process server, System.Text.StringBuilder output)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (server.HasExited) throw new Xunit.Sdk.XunitException($"The server exited with {server.ExitCode}: {output}");
+            try
+            {
+                if ((await client.GetAsync("/health")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        server.Kill(entireProcessTree: true);
+        throw new Xunit.Sdk.XunitException($"The server did not come up in 30 s: {output}");
+    }
+
     public static async Task WaitUntilUpAsync(HttpClient client)
     {
         for (var i = 0; i < 300; i++)

@@ -27,9 +27,9 @@ public abstract class CrashTests(DatabaseBackend backend) : IDisposable
         for (var kill = 0; kill < Kills; kill++)
         {
             var port = ServerProcess.FreePort();
-            using var server = ServerProcess.Start(_directory, $"--db \"{database}\" --urls http://127.0.0.1:{port} --RateLimits:Enabled false", AdminKey);
+            using var server = ServerProcess.StartDrained(_directory, $"--db \"{database}\" --urls http://127.0.0.1:{port} --RateLimits:Enabled false", AdminKey, out var output);
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-            await ServerProcess.WaitUntilUpAsync(client);
+            await ServerProcess.WaitUntilUpAsync(client, server, output);
 
             using var stop = new CancellationTokenSource();
             var workers = Enumerable.Range(0, 12).Select(worker => Task.Run(async () =>

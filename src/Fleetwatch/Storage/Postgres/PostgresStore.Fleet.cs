@@ -8,7 +8,11 @@ public sealed partial class PostgresStore : IFleetStore
 {
     public async Task LoadFleetStateAsync(FleetState state, MetricDictionary metrics, CancellationToken ct)
     {
-        await using var command = _dataSource.CreateCommand("SELECT device_id, kind, ts, payload FROM events WHERE kind IN ($1, $2)");
+        // Index scans per device and kind (the (device, kind, ts) b-tree), not a pass over every event of every kind.
+        await using var command = _dataSource.CreateCommand("""
+            SELECT e.device_id, e.kind, e.ts, e.payload FROM devices d CROSS JOIN LATERAL (
+                SELECT device_id, kind, ts, payload FROM events WHERE device_id = d.id AND kind IN ($1, $2)) e
+            """);
         command.Parameters.Add(new NpgsqlParameter { Value = (short)EventKind.Heartbeat });
         command.Parameters.Add(new NpgsqlParameter { Value = (short)EventKind.UploadStat });
         await using var reader = await command.ExecuteReaderAsync(ct);

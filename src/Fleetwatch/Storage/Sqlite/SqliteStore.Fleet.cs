@@ -8,8 +8,11 @@ public sealed partial class SqliteStore : IFleetStore
     public Task LoadFleetStateAsync(FleetState state, MetricDictionary metrics, CancellationToken ct)
     {
         using var connection = Open();
-        using var command = Command(connection, null, "SELECT device_id, kind, ts, payload FROM events WHERE kind IN ($h, $u)",
-            [("$h", (int)EventKind.Heartbeat), ("$u", (int)EventKind.UploadStat)]);
+        // Two index range seeks per device, not a scan of every event: the table is clustered on (device, kind, ts, id),
+        // and with 10M measurements a scan for two kinds read all of them (start-up 3.4 s at 100k devices).
+        using var command = Command(connection, null, """
+            SELECT e.device_id, e.kind, e.ts, e.payload FROM devices d JOIN events e ON e.device_id = d.id AND e.kind IN ($h, $u)
+            """, [("$h", (int)EventKind.Heartbeat), ("$u", (int)EventKind.UploadStat)]);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
