@@ -101,6 +101,7 @@ for engine in $engines; do
   load_run seed-statuses --devices 100000
   wrk_run latest latest
   load_run summary --devices 10000
+  load_run history --statuses "${BENCH_HISTORY:-200000}"
   load_run latency --samples 500
   load_run aggregate --points "$points" --days 90
   R[rss_mb]=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status")
@@ -128,6 +129,7 @@ for engine in $engines; do
 | batches of 1,000 points (POST /telemetry, 8 clients) | ${R[batch_points_per_s]} points/s | $(ratio "${R[batch_points_per_s]}" "${R[store_points_per_s]}") of the store's own bulk insert (${R[store_points_per_s]} points/s, no HTTP) |
 | latest status GET, 100k devices | ${R[latest_rps]} req/s, p50 ${R[latest_p50]}, p99 ${R[latest_p99]} | $(ratio "${R[latest_rps]}" "${R[ceiling_rps]}") of ceiling |
 | summary of 10k devices | p50 ${R[summary_ms_p50]} ms, p99 ${R[summary_ms_p99]} ms per request (client-measured) | |
+| status history, page 1, a device with 1,000 statuses vs ${R[history_many]} | p50 ${R[history_few_ms_p50]} ms vs ${R[history_many_ms_p50]} ms | $(awk -v a="${R[history_many_ms_p50]}" -v b="${R[history_few_ms_p50]}" 'BEGIN { printf "%.1fx", a / b }') |
 | POST → WebSocket frame | p50 ${R[latency_p50_ms]} ms, p99 ${R[latency_p99_ms]} ms | |
 | breaching POST → signed webhook received, at rest | p50 ${R[webhook_p50_ms]} ms, p99 ${R[webhook_p99_ms]} ms | |
 | 90-day hourly aggregate, $points points | rollups ${R[aggregate_rollup_ms]} ms (first query ${R[aggregate_first_ms]} ms; rolled up in the background ${R[aggregate_ready_s]} s after the load), raw ${R[aggregate_raw_ms]} ms | raw / rollups $(awk -v a="${R[aggregate_raw_ms]}" -v b="${R[aggregate_rollup_ms]}" 'BEGIN { printf "%.0fx", a / b }') |

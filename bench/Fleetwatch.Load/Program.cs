@@ -10,6 +10,7 @@ return args.FirstOrDefault() switch
     "store-insert" => await BatchBench.StoreInsertAsync(Options.Parse(args[1..])),
     "seed-statuses" => await StatusBench.SeedAsync(Options.Parse(args[1..])),
     "summary" => await StatusBench.SummaryAsync(Options.Parse(args[1..])),
+    "history" => await StatusBench.HistoryAsync(Options.Parse(args[1..])),
     "disk" => await DiskBench.RunAsync(Options.Parse(args[1..])),
     "webhook-latency" => await WebhookBench.RunAsync(Options.Parse(args[1..])),
     _ => Usage(),
@@ -24,6 +25,7 @@ static int Usage()
         fleetwatch-load store-insert  --db DB [--points 2000000] [--size 1000]
         fleetwatch-load seed-statuses --url URL --key KEY [--devices 100000]
         fleetwatch-load summary       --url URL --key ADMIN_KEY [--devices 10000]
+        fleetwatch-load history       --url URL --key ADMIN_KEY [--statuses 200000]
         fleetwatch-load disk          --db DB
         fleetwatch-load webhook-latency --url URL --key ADMIN_KEY [--samples 50]
         """);
