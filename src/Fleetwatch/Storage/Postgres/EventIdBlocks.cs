@@ -40,10 +40,11 @@ public sealed class EventIdBlocks
                 var blocks = (count - filled + BlockSize - 1) / BlockSize;
                 await using var command = new NpgsqlCommand("SELECT nextval('events_id_seq') FROM generate_series(1, $1)", connection);
                 command.Parameters.Add(new NpgsqlParameter { Value = blocks });
-                await using var reader = await command.ExecuteReaderAsync(ct);
                 var starts = new List<long>();
-                while (await reader.ReadAsync(ct)) starts.Add(reader.GetInt64(0));
-                await reader.DisposeAsync();
+                await using (var reader = await command.ExecuteReaderAsync(ct))
+                {
+                    while (await reader.ReadAsync(ct)) starts.Add(reader.GetInt64(0));
+                }
                 foreach (var blockStart in starts) _own[blockStart] = 0;
                 // Use the first block now; the loop asks again if more are needed (the others are skipped, harmlessly).
                 _next = starts[0];

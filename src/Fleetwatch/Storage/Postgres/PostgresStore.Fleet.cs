@@ -15,15 +15,17 @@ public sealed partial class PostgresStore : IFleetStore
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = (short)EventKind.Heartbeat });
         command.Parameters.Add(new NpgsqlParameter { Value = (short)EventKind.UploadStat });
-        await using var reader = await command.ExecuteReaderAsync(ct);
         var uploads = new List<(long Device, long Ts, byte[] Payload)>();
-        while (await reader.ReadAsync(ct))
+        // Closed before the metric lookup: a data-source command's reader hands its connection back to the pool, and closing it twice would close whoever has it next.
+        await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            var kind = (EventKind)reader.GetInt16(1);
-            if (kind == EventKind.Heartbeat) state.Apply(reader.GetInt64(0), kind, reader.GetInt64(2), null);
-            else uploads.Add((reader.GetInt64(0), reader.GetInt64(2), (byte[])reader[3]));
+            while (await reader.ReadAsync(ct))
+            {
+                var kind = (EventKind)reader.GetInt16(1);
+                if (kind == EventKind.Heartbeat) state.Apply(reader.GetInt64(0), kind, reader.GetInt64(2), null);
+                else uploads.Add((reader.GetInt64(0), reader.GetInt64(2), (byte[])reader[3]));
+            }
         }
-        await reader.DisposeAsync();
         await KnowMetricsOfAsync(uploads.Select(u => u.Payload), metrics, ct);
         foreach (var (device, ts, payload) in uploads)
         {

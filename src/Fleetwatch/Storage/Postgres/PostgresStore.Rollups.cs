@@ -42,9 +42,10 @@ public sealed partial class PostgresStore : IRollupStore
             command.Parameters.Add(new NpgsqlParameter { Value = spans.Select(s => s.FromHour).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { Value = spans.Select(s => s.ToHour + HourlyRollup.HourMicros - 1).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { Value = ReadingKinds });
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) builders[reader.GetInt64(0) - 1].Add(reader.GetInt64(1), reader.GetInt64(2), (byte[])reader[3]);
-            await reader.DisposeAsync();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct)) builders[reader.GetInt64(0) - 1].Add(reader.GetInt64(1), reader.GetInt64(2), (byte[])reader[3]);
+            }
             await read.CommitAsync(ct);
         }
 

@@ -14,10 +14,12 @@ public sealed partial class PostgresStore : ITelemetryStore
             name => "$" + (Array.IndexOf(QueryParameters, name) + 1)));
         foreach (var value in new[] { query.DeviceId, query.EffectiveRange.From, query.EffectiveRange.To, query.AfterTs, query.AfterId, query.Limit })
             command.Parameters.Add(new NpgsqlParameter { Value = value });
-        await using var reader = await command.ExecuteReaderAsync(ct);
         var rows = new List<(long Id, long Ts, long Received, short Kind, byte[] Payload)>();
-        while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt16(3), (byte[])reader[4]));
-        await reader.DisposeAsync();
+        // Closed before the metric lookup: a data-source command's reader hands its connection back to the pool, and closing it twice would close whoever has it next.
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt16(3), (byte[])reader[4]));
+        }
         await KnowMetricsOfAsync(rows.Select(r => r.Payload), metrics, ct);
         return [.. rows.Select(r => new StoredEvent(r.Id, query.DeviceId, (EventKind)r.Kind, r.Ts, r.Received, Decode(r.Payload, metrics)))];
     }
