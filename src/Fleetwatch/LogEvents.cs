@@ -16,6 +16,8 @@ public static class LogEvents
     public const int WebhookClaimFailed = 1501, WebhookDeliveryFailed = 1502;
     // 1600: rollups
     public const int RollupFailed = 1601;
+    // 1700: connectivity
+    public const int ConnectivityTickFailed = 1701, InactivityAlertRaised = 1702, LeadershipGained = 1703, LeadershipLost = 1704;
     // 1900: bookkeeping flushed in the background
     public const int LatestTimesFlushFailed = 1901;
     // 2000: storage

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Fleetwatch.Connectivity;
+using Fleetwatch.Model;
 using Fleetwatch.Streams;
 using Fleetwatch.Telemetry;
 
@@ -31,11 +33,23 @@ public static class StreamFrames
         json.WriteEndObject();
     }
 
-    /// <summary>A gap marker when <paramref name="dropped"/> is not 0, else the item's reading.</summary>
+    /// <summary>A gap marker when <paramref name="dropped"/> is not 0, else the item: a reading, or a connectivity transition.</summary>
     public static void Next(Utf8JsonWriter json, long dropped, StreamItem item)
     {
         if (dropped != 0) Gap(json, dropped);
+        else if (item.Event.Kind == EventKind.Connectivity) Connectivity(json, item);
         else Reading(json, item);
+    }
+
+    /// <summary>A device became active or inactive: <c>{"type":"connectivity","device_id","state","since","reason"}</c>.</summary>
+    public static void Connectivity(Utf8JsonWriter json, StreamItem item)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "connectivity");
+        json.WriteString("device_id", item.ExternalId);
+        foreach (var name in (ReadOnlySpan<string>)[ConnectivityTracker.StateField, ConnectivityTracker.SinceField, ConnectivityTracker.ReasonField])
+            json.WriteString(name, item.Event.Get(name)?.Text);
+        json.WriteEndObject();
     }
 
     /// <summary>Sent when a subscriber lost events: how many when it was too slow, null when the count is unknown (a resync).</summary>

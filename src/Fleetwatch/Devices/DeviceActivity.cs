@@ -16,7 +16,10 @@ public sealed class DeviceActivity(IDeviceStore store, DeviceRegistry devices, I
 
     public void OnCommitted(CommittedBatch batch)
     {
-        foreach (var e in batch.Events) Record(e.DeviceId, e.ReceivedMicros);
+        foreach (var e in batch.Events)
+        {
+            if (e.Kind.IsFromDevice()) Record(e.DeviceId, e.ReceivedMicros);
+        }
     }
 
     public long? LastSeen(long deviceId) => Latest(deviceId, devices.Get(deviceId)?.LastSeenMicros);

@@ -73,6 +73,9 @@ public sealed class DeviceRegistry : ICommitObserver
         return counts;
     }
 
+    /// <summary>Every device of every project, in no order.</summary>
+    public IEnumerable<DeviceRecord> All() => _byId.Values;
+
     public IEnumerable<DeviceRecord> InProject(long projectId) =>
         _byId.Values.Where(d => d.ProjectId == projectId).OrderBy(d => d.ExternalId, StringComparer.Ordinal);
 

@@ -3,9 +3,10 @@ namespace Fleetwatch.Devices;
 /// <summary>
 /// A device of a project. <see cref="Name"/> is null for devices created implicitly by a status or heartbeat.
 /// <see cref="LastSeenMicros"/> is as last written to the database; <see cref="DeviceActivity"/> has the live value.
+/// <see cref="InactivityTimeoutSeconds"/> overrides the project's (null: the project's, or the server's default).
 /// </summary>
 public sealed record DeviceRecord(long Id, long ProjectId, string ExternalId, string? Name, string[] Tags, long CreatedMicros,
-    long? DeactivatedMicros = null, long? LastSeenMicros = null)
+    long? DeactivatedMicros = null, long? LastSeenMicros = null, int? InactivityTimeoutSeconds = null)
 {
     public bool IsActive => DeactivatedMicros is null;
 

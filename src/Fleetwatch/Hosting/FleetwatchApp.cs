@@ -1,5 +1,6 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Backend;
+using Fleetwatch.Connectivity;
 using Fleetwatch.Dashboard;
 using Fleetwatch.Devices;
 using Fleetwatch.Fleet;
@@ -47,6 +48,7 @@ public static partial class FleetwatchApp
         builder.AddFleet();
         builder.AddReadings();
         builder.AddRules();
+        builder.AddConnectivity();
         builder.AddWebhooks();
         builder.AddStreams();
         builder.AddMetrics();
@@ -69,7 +71,8 @@ public static partial class FleetwatchApp
                 await app.LoadLatestStatusesAsync(ct);
                 statuses = clock.ElapsedMilliseconds;
             }, ct),
-            Task.Run(() => app.InitializeFleetAsync(ct), ct));
+            Task.Run(() => app.InitializeFleetAsync(ct), ct),
+            Task.Run(() => app.LoadConnectivityAsync(ct), ct));
         Log.Loaded(app.Logger, storage, devices - storage, statuses - devices, clock.ElapsedMilliseconds - devices);
 
         app.UseFleetwatchErrors();
@@ -92,7 +95,7 @@ public static partial class FleetwatchApp
     /// <summary>
     /// What runs after each commit, in this order, on the writer's observer loop (and for other nodes' batches, the event
     /// feed's): the device registry first, since every later observer looks new devices up; then the state the APIs answer
-    /// from (last seen, latest statuses, fleet uptime) and the metrics — all before the batch's requests are answered —
+    /// from (last seen, latest statuses, fleet uptime, connectivity) and the metrics — all before the batch's requests are answered —
     /// and last what hands work on (rollups, rule evaluation, live streams), so a subscriber or a rule never sees an event
     /// before the state that describes it.
     /// </summary>
@@ -103,6 +106,7 @@ public static partial class FleetwatchApp
         services.AddCommitObserver<LatestStatusCache>();
         services.AddCommitObserver<StatusCounts>();
         services.AddCommitObserver<FleetState>();
+        services.AddCommitObserver<ConnectivityTracker>();
         services.AddCommitObserver<FleetMetrics>();
         services.AddCommitObserver<RollupMaintainer>();
         services.AddCommitObserver<RuleEvaluator>();

@@ -42,4 +42,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(BackendDevicesApi.RegisteredDevice))]
 [JsonSerializable(typeof(BackendDevicesApi.RotatedKey))]
 [JsonSerializable(typeof(BackendDevicesApi.BackendDevice))]
+[JsonSerializable(typeof(Connectivity.ConnectivityApi.ProjectConnectivity))]
+[JsonSerializable(typeof(Connectivity.ConnectivityApi.DeviceConnectivity))]
+[JsonSerializable(typeof(Connectivity.ConnectivityApi.TransitionsResponse))]
 public sealed partial class FleetwatchJsonContext : JsonSerializerContext;

@@ -69,6 +69,9 @@ public static class Timestamps
         return true;
     }
 
+    /// <summary>As <see cref="Format(long)"/>; null stays null.</summary>
+    public static string? FormatOrNull(long? micros) => micros is { } value ? Format(value) : null;
+
     /// <summary>UTC with a Z, and the fraction only as long as it needs to be: 2024-06-14T10:00:00Z, 2024-06-14T10:00:01.123Z.</summary>
     public static string Format(long micros)
     {

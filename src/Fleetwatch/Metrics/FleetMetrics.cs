@@ -19,7 +19,7 @@ public sealed class FleetMetrics : ICommitObserver
 {
     private readonly IServiceProvider _services;
     private readonly Counter _heartbeats, _events, _batches, _failedCommits, _rejected, _rollupsBuilt;
-    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _queueDepth, _subscribers, _openAlerts, _deliveries, _rollupBacklog;
+    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _active, _inactive, _tracked, _queueDepth, _subscribers, _openAlerts, _deliveries, _rollupBacklog;
     private readonly Histogram _commitSeconds;
 
     public FleetMetrics(IServiceProvider services)
@@ -39,6 +39,9 @@ public sealed class FleetMetrics : ICommitObserver
         _atRisk = factory.CreateGauge("at_risk_devices", "Devices at risk (low battery, optionally weak signal, or silent), per project.", "project");
         _averageBattery = factory.CreateGauge("average_battery", "Mean battery level of the latest statuses, per project.", "project");
         _devices = factory.CreateGauge("fleetwatch_devices", "Devices registered, per project (with a status or not).", "project");
+        _active = factory.CreateGauge("fleetwatch_devices_active", "Devices the server received anything from within their inactivity timeout, per project.", "project");
+        _inactive = factory.CreateGauge("fleetwatch_devices_inactive", "Registered devices not active (silent past their timeout, or never heard from), per project.", "project");
+        _tracked = factory.CreateGauge("fleetwatch_connectivity_tracked_devices", "Devices whose connectivity this node tracks.");
         _queueDepth = factory.CreateGauge("fleetwatch_ingest_queue_depth", "Requests waiting for the writer.");
         _subscribers = factory.CreateGauge("fleetwatch_stream_subscribers", "Live stream subscribers (WebSocket and SSE).");
         _openAlerts = factory.CreateGauge("fleetwatch_open_alerts", "Alerts still open, per project.", "project");
@@ -96,6 +99,9 @@ public sealed class FleetMetrics : ICommitObserver
         registered.TryAdd(_services.GetRequiredService<Tenancy>().DefaultProjectId, 0);
         foreach (var projectId in latest.Projects) registered.TryAdd(projectId, 0);
         var now = Clock.NowMicros();
+        var tracker = _services.GetRequiredService<Connectivity.ConnectivityTracker>();
+        var connectivity = tracker.CountPerProject();
+        _tracked.Set(tracker.Count);
         foreach (var (projectId, deviceCount) in registered)
         {
             var statuses = latest.Snapshot(projectId);
@@ -109,6 +115,9 @@ public sealed class FleetMetrics : ICommitObserver
                 battery += s.BatteryLevel;
             }
             _devices.WithLabels(project).Set(deviceCount);
+            var (active, inactive) = connectivity.GetValueOrDefault(projectId);
+            _active.WithLabels(project).Set(active);
+            _inactive.WithLabels(project).Set(inactive);
             _online.WithLabels(project).Set(online);
             _offline.WithLabels(project).Set(statuses.Count - online);
             _atRisk.WithLabels(project).Set(atRisk);

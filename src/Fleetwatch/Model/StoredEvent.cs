@@ -7,6 +7,17 @@ public enum EventKind : byte
     Heartbeat = 2,
     UploadStat = 3,
     Measurement = 4,
+    /// <summary>The server's own record of a device becoming active or inactive (fields state, since, reason); no reading.</summary>
+    Connectivity = 5,
+}
+
+public static class EventKinds
+{
+    /// <summary>Whether the device sent it: everything but the server's own connectivity transitions.</summary>
+    public static bool IsFromDevice(this EventKind kind) => kind != EventKind.Connectivity;
+
+    /// <summary>Whether it is a reading with values (rollups and rule windows hold these): not a bare heartbeat nor a transition.</summary>
+    public static bool IsReading(this EventKind kind) => kind is EventKind.Status or EventKind.UploadStat or EventKind.Measurement;
 }
 
 public enum ValueTag : byte
@@ -26,6 +37,7 @@ public readonly record struct FieldValue(ValueTag Tag, long Int = 0, double Doub
     public static FieldValue Of(long value) => new(ValueTag.Int, Int: value);
     public static FieldValue Of(bool value) => new(value ? ValueTag.True : ValueTag.False);
     public static FieldValue Of(double value) => new(ValueTag.Double, Double: value);
+    public static FieldValue Of(string value) => new(ValueTag.Text, Text: value);
 }
 
 /// <summary>One named value of an event. Names are interned to small integers when stored.</summary>

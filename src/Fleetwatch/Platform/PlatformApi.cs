@@ -1,3 +1,5 @@
+using Fleetwatch.Connectivity;
+
 namespace Fleetwatch.Platform;
 
 /// <summary>The telemetry platform API (CONTRACTS.md §3), and Fleetwatch's own routes that keep its conventions.</summary>
@@ -12,6 +14,7 @@ public static class PlatformApi
         app.MapAlerts();
         app.MapWebhooks();
         app.MapFleetOverview();
+        app.MapConnectivity();
         return app;
     }
 }

@@ -10,15 +10,18 @@ using Fleetwatch.Tenants;
 namespace Fleetwatch.Platform;
 
 public sealed record RuleResponse(long Id, long ProjectId, string Name, string Metric, string Operator, double Threshold, int WindowN, int RequiredK,
-    int CooldownSeconds, bool Enabled, string Scope, string? Tag, string Severity, bool AutoResolve, string CreatedAt)
+    int CooldownSeconds, bool Enabled, string Scope, string? Tag, string Severity, bool AutoResolve, string CreatedAt, string Type, int? InactiveSeconds)
 {
     public static RuleResponse From(Rule r) => new(r.Id, r.ProjectId, r.Name, r.Metric, r.Operator, r.Threshold, r.WindowN, r.RequiredK,
-        r.CooldownSeconds, r.Enabled, Rule.ScopeName(r.Scope), r.Tag, r.Severity, r.AutoResolve, Timestamps.Format(r.CreatedMicros));
+        r.CooldownSeconds, r.Enabled, Rule.ScopeName(r.Scope), r.Tag, r.Severity, r.AutoResolve, Timestamps.Format(r.CreatedMicros), r.Type, r.InactiveSeconds);
 }
 
-/// <summary>The body of a rule, for the API document; on PATCH every field is optional.</summary>
-public sealed record RuleBody(string Name, string Metric, string? Operator, double Threshold, int? WindowN, int? RequiredK, int? CooldownSeconds,
-    bool? Enabled, string? Scope, string? Tag, string? Severity, bool? AutoResolve);
+/// <summary>
+/// The body of a rule, for the API document; on PATCH every field is optional. <c>type</c> is <c>threshold</c> (the default:
+/// <c>metric</c> and <c>threshold</c> required) or <c>inactivity</c> (<c>inactive_seconds</c> required, no metric).
+/// </summary>
+public sealed record RuleBody(string Name, string? Metric, string? Operator, double? Threshold, int? WindowN, int? RequiredK, int? CooldownSeconds,
+    bool? Enabled, string? Scope, string? Tag, string? Severity, bool? AutoResolve, string? Type, int? InactiveSeconds);
 
 public sealed record RuleDevicesBody(long[] DeviceIds);
 
@@ -30,8 +33,10 @@ public static class RulesApi
         var group = routes.MapPlatformGroup();
         group.MapPost("/projects/{project_id:long}/rules", CreateAsync).RequireAccess(Access.Admin, "Creating a rule needs an admin key of the project")
             .WithSummary("Create a rule")
-            .WithDescription("Fires when at least `required_k` of a device's last `window_n` readings have `metric` `operator` `threshold` (a status's " +
-                "battery_level, an upload time, any measurement). Scope ALL, TAG (with `tag`) or EXPLICIT (devices assigned). 400 when required_k > window_n.")
+            .WithDescription("A threshold rule fires when at least `required_k` of a device's last `window_n` readings have `metric` `operator` " +
+                "`threshold` (a status's battery_level, an upload time, any measurement). An inactivity rule (`type: inactivity`) fires when the server " +
+                "has received nothing from a device for `inactive_seconds`, and auto-resolves when it hears from it again. Scope ALL, TAG (with `tag`) or " +
+                "EXPLICIT (devices assigned). 400 when required_k > window_n.")
             .Accepts<RuleBody>("application/json").Produces<RuleResponse>(StatusCodes.Status201Created);
         group.MapGet("/projects/{project_id:long}/rules", (long project_id, HttpContext http, IRuleStore store) => ListAsync(project_id, http, store, enabledOnly: false))
             .RequireAccess(Access.Any).ListsOfTheProject().Produces<RuleResponse[]>()
@@ -124,11 +129,18 @@ public static class RulesApi
             var body = document!.RootElement;
             Dictionary<string, string[]>? errors = null;
             var name = JsonRequest.Text(body, "name", 200, required: !partial, ref errors) ?? current.Name;
-            var metric = JsonRequest.Text(body, "metric", 128, required: !partial, ref errors) ?? current.Metric;
+            var type = JsonRequest.Text(body, "type", 16, required: false, ref errors) ?? current.Type;
+            if (type is not (Rule.ThresholdType or Rule.InactivityType)) ValidationErrors.Add(ref errors, "type", "must be threshold or inactivity");
+            var inactivity = type == Rule.InactivityType;
+            // An inactivity rule watches silence, not a metric: no metric, no threshold, but how many seconds of it.
+            var metric = JsonRequest.Text(body, "metric", 128, required: !partial && !inactivity, ref errors) ?? (inactivity ? "" : current.Metric);
             var op = JsonRequest.Text(body, "operator", 2, required: false, ref errors) ?? current.Operator;
             if (!Rule.Operators.Contains(op)) ValidationErrors.Add(ref errors, "operator", "must be one of >, >=, <, <=");
-            var threshold = JsonRequest.Number(body, "threshold", ref errors) ?? current.Threshold;
+            var threshold = JsonRequest.Number(body, "threshold", ref errors) ?? (inactivity && double.IsNaN(current.Threshold) ? 0 : current.Threshold);
             if (double.IsNaN(threshold) && errors?.ContainsKey("threshold") != true) ValidationErrors.Add(ref errors, "threshold", "is required");
+            var inactiveSeconds = JsonRequest.Integer(body, "inactive_seconds", 1, 31 * 86_400, ref errors) ?? current.InactiveSeconds;
+            if (inactivity && inactiveSeconds is null && errors?.ContainsKey("inactive_seconds") != true)
+                ValidationErrors.Add(ref errors, "inactive_seconds", "is required for an inactivity rule");
             var windowN = JsonRequest.Integer(body, "window_n", 1, RuleEvaluator.MaxWindow, ref errors) ?? current.WindowN;
             var requiredK = JsonRequest.Integer(body, "required_k", 1, RuleEvaluator.MaxWindow, ref errors) ?? current.RequiredK;
             var cooldown = JsonRequest.Integer(body, "cooldown_seconds", 0, 86_400, ref errors) ?? current.CooldownSeconds;
@@ -150,6 +162,7 @@ public static class RulesApi
             {
                 Name = name, Metric = metric, Operator = op, Threshold = threshold, WindowN = windowN, RequiredK = requiredK, CooldownSeconds = cooldown,
                 Enabled = enabled, Scope = scope, Tag = scope == RuleScope.Tag ? tag : null, Severity = severity, AutoResolve = autoResolve,
+                Type = type, InactiveSeconds = inactivity ? inactiveSeconds : null,
             }, null);
         }
     }

@@ -81,7 +81,7 @@ public static class TelemetryApi
         var limit = DefaultLimit;
         if (limitText is not null && (!int.TryParse(limitText, out limit) || limit is < 1 or > MaxLimit))
             return Problems.Validation("limit", $"must be a whole number from 1 to {MaxLimit}");
-        var query = EventQuery.Page(deviceId, EventQuery.AllKinds, fromMicros, long.MaxValue, ascending: false, limit);
+        var query = EventQuery.Page(deviceId, EventQuery.FromDevices, fromMicros, long.MaxValue, ascending: false, limit);
         return new EventJson(await store.ReadEventsAsync(query, metrics, http.RequestAborted), single: false);
     }
 
@@ -94,7 +94,7 @@ public static class TelemetryApi
 
     private static async Task<IResult> GetLatest(long device_id, HttpContext http, ITelemetryStore store, MetricDictionary metrics)
     {
-        var latest = await store.ReadEventsAsync(EventQuery.Page(device_id, EventQuery.AllKinds, long.MinValue, long.MaxValue, ascending: false, 1), metrics, http.RequestAborted);
+        var latest = await store.ReadEventsAsync(EventQuery.Page(device_id, EventQuery.FromDevices, long.MinValue, long.MaxValue, ascending: false, 1), metrics, http.RequestAborted);
         return latest.Count == 0 ? Problems.NotFound("no telemetry for this device") : new EventJson(latest, single: true);
     }
 }

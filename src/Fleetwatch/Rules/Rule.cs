@@ -9,12 +9,18 @@ public enum RuleScope
 }
 
 /// <summary>
-/// A rule: fires when at least <see cref="RequiredK"/> of a device's last <see cref="WindowN"/> readings have
-/// <see cref="Metric"/> as a number that breaches <c>value Operator Threshold</c> (CONTRACTS.md §3).
+/// A rule. A threshold rule (the contract's, CONTRACTS.md §3) fires when at least <see cref="RequiredK"/> of a device's
+/// last <see cref="WindowN"/> readings have <see cref="Metric"/> as a number that breaches <c>value Operator Threshold</c>.
+/// An inactivity rule fires when the server has received nothing from a device for <see cref="InactiveSeconds"/>.
 /// </summary>
 public sealed record Rule(long Id, long ProjectId, string Name, string Metric, string Operator, double Threshold, int WindowN, int RequiredK,
-    int CooldownSeconds, bool Enabled, RuleScope Scope, string? Tag, string Severity, bool AutoResolve, long CreatedMicros)
+    int CooldownSeconds, bool Enabled, RuleScope Scope, string? Tag, string Severity, bool AutoResolve, long CreatedMicros,
+    string Type = Rule.ThresholdType, int? InactiveSeconds = null)
 {
+    public const string ThresholdType = "threshold", InactivityType = "inactivity";
+
+    public bool IsInactivity => Type == InactivityType;
+
     public static readonly string[] Operators = [">", ">=", "<", "<="];
     public static readonly string[] Severities = ["critical", "major", "minor", "warning", "info"];
 
@@ -47,10 +53,10 @@ public interface IRuleStore
     Task<IReadOnlyList<(long RuleId, long DeviceId)>> ListRuleDevicesAsync(CancellationToken ct);
 
     /// <summary>
-    /// Stores the alert of one firing unless that firing is stored already (any node) or the newest alert of the
-    /// rule and device is younger than the cooldown. Returns the new alert, or null.
+    /// Stores the alert of one firing unless that firing is stored already (any node) or an alert of the rule and device
+    /// was triggered after <paramref name="quietSinceMicros"/> (the cooldown's start). Returns the new alert, or null.
     /// </summary>
-    Task<Alert?> TryRaiseAsync(Alert alert, int cooldownSeconds, CancellationToken ct);
+    Task<Alert?> TryRaiseAsync(Alert alert, long quietSinceMicros, CancellationToken ct);
 
     Task<IReadOnlyList<Alert>> ListAlertsAsync(AlertFilter filter, CancellationToken ct);
     Task<Alert?> GetAlertAsync(long alertId, CancellationToken ct);

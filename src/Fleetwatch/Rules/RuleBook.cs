@@ -32,6 +32,9 @@ public sealed class RuleBook
             assigned.ToHashSet());
     }
 
+    /// <summary>Whether any enabled inactivity rule exists (the connectivity tracker asks before scheduling rule deadlines).</summary>
+    public bool HasInactivityRules => _snapshot.ByProject.Values.Any(rules => rules.Any(r => r.IsInactivity));
+
     /// <summary>The enabled rules of the device's project that apply to it: ALL; TAG when it has the tag (case-sensitive); EXPLICIT when assigned.</summary>
     public IEnumerable<Rule> For(long projectId, long deviceId)
     {

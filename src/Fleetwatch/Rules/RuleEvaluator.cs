@@ -56,9 +56,10 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
         for (var i = 0; i < batch.Events.Length; i++)
         {
             var e = batch.Events[i];
-            if (e.Kind == EventKind.Heartbeat) continue; // a bare heartbeat carries no values and takes no slot
+            // A bare heartbeat carries no values and takes no slot; a connectivity transition is the server's, not a reading.
+            if (!e.Kind.IsReading()) continue;
             if (!touched.TryGetValue(e.DeviceId, out var seen))
-                seen = ([.. rules.For(batch.Drafts[i].ProjectId, e.DeviceId)], null);
+                seen = ([.. rules.For(batch.Drafts[i].ProjectId, e.DeviceId).Where(r => !r.IsInactivity)], null);
             if (seen.Rules.Length == 0)
             {
                 touched[e.DeviceId] = seen;
@@ -116,7 +117,7 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
         var latest = considered[^1];
         var alert = new Alert(0, rule.ProjectId, rule.Id, deviceId, latest.Id, Clock.NowMicros(), "open", rule.Severity,
             Details(rule, deviceId, matches, considered.Count, latest), null, null);
-        if (await store.TryRaiseAsync(alert, rule.CooldownSeconds, ct) is { } raised)
+        if (await store.TryRaiseAsync(alert, alert.TriggeredMicros - rule.CooldownSeconds * 1_000_000L, ct) is { } raised)
         {
             Log.Raised(logger, raised.Id, rule.Id, deviceId);
             webhooks.Nudge();
@@ -152,7 +153,7 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
         if (window.Count > Math.Min(size, MaxWindow)) window.RemoveRange(0, window.Count - Math.Min(size, MaxWindow));
     }
 
-    private static string Details(Rule rule, long deviceId, int matches, int considered, StoredEvent latest)
+    internal static string Details(Rule rule, long deviceId, int matches, int considered, StoredEvent latest)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))

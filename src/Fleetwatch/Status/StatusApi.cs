@@ -1,4 +1,5 @@
 using Fleetwatch.Auth;
+using Fleetwatch.Connectivity;
 using Fleetwatch.Devices;
 using Fleetwatch.Hosting;
 using Fleetwatch.Http;
@@ -84,22 +85,26 @@ public static class StatusApi
         return latest.Get(device.ProjectId, device.Id) is { } status ? TypedResults.Ok(StatusRecordResponse.From(status)) : Style.NotFound("device", device_id);
     }
 
-    private static IResult GetSummary(HttpContext http, LatestStatusCache latest, IOptions<StatusOptions> options, TimeProvider time)
+    private static IResult GetSummary(HttpContext http, LatestStatusCache latest, ConnectivityTracker connectivity, IOptions<StatusOptions> options, TimeProvider time)
     {
         var statuses = latest.Snapshot(http.GetScope().ProjectId);
         var devices = new SummaryDevice[statuses.Count];
         var now = Clock.ToMicros(time.GetUtcNow().UtcDateTime);
-        int online = 0, atRisk = 0;
+        int online = 0, atRisk = 0, active = 0;
         for (var i = 0; i < devices.Length; i++)
         {
-            devices[i] = statuses[i].AsSummary;
+            var (isActive, lastSeen) = connectivity.Brief(statuses[i].DeviceId, now);
+            devices[i] = statuses[i].AsSummary with { Connectivity = State(isActive), LastSeenAt = lastSeen };
+            if (isActive) active++;
             if (statuses[i].Online) online++;
             if (options.Value.IsAtRisk(statuses[i], now)) atRisk++;
         }
-        return TypedResults.Ok(new SummaryResponse(devices.Length, online, devices.Length - online, atRisk, devices));
+        return TypedResults.Ok(new SummaryResponse(devices.Length, online, devices.Length - online, atRisk, devices, active, devices.Length - active));
     }
 
-    private static IResult GetAtRisk(HttpContext http, LatestStatusCache latest, IOptions<StatusOptions> options, TimeProvider time)
+    private static string State(bool active) => active ? ConnectivityTracker.ActiveState : ConnectivityTracker.InactiveState;
+
+    private static IResult GetAtRisk(HttpContext http, LatestStatusCache latest, ConnectivityTracker connectivity, IOptions<StatusOptions> options, TimeProvider time)
     {
         var statuses = latest.Snapshot(http.GetScope().ProjectId);
         var now = Clock.ToMicros(time.GetUtcNow().UtcDateTime);
@@ -108,7 +113,8 @@ public static class StatusApi
         {
             if (options.Value.AtRiskReasons(s, now) is not { } reasons) continue;
             var summary = s.AsSummary;
-            atRisk.Add(new AtRiskDevice(summary.DeviceId, summary.Timestamp, s.BatteryLevel, s.Rssi, s.Online, summary.LastUpdate, reasons));
+            var (isActive, lastSeen) = connectivity.Brief(s.DeviceId, now);
+            atRisk.Add(new AtRiskDevice(summary.DeviceId, summary.Timestamp, s.BatteryLevel, s.Rssi, s.Online, summary.LastUpdate, reasons, State(isActive), lastSeen));
         }
         return TypedResults.Ok(new AtRiskResponse(statuses.Count, atRisk.Count, atRisk));
     }

@@ -22,7 +22,11 @@ public sealed record StatusRecordResponse(long Id, string DeviceId, string Times
     }
 }
 
-public sealed record SummaryDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate);
+/// <param name="Online">What the device last reported (its own flag).</param>
+/// <param name="Connectivity">Fleetwatch's own: active while the server has received anything from the device within its inactivity timeout, else inactive.</param>
+/// <param name="LastSeenAt">Fleetwatch's own: the server's receive time of the device's latest event, of any kind.</param>
+public sealed record SummaryDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate,
+    string Connectivity = "inactive", string? LastSeenAt = null);
 
 /// <summary>The body of <c>POST /status</c>, for the API document (the endpoint parses it in one pass).</summary>
 /// <param name="DeviceId">1 to 128 characters.</param>
@@ -34,9 +38,12 @@ public sealed record StatusBody(string DeviceId, string Timestamp, int BatteryLe
     public const string Example = """{"device_id":"sensor-1","timestamp":"2024-06-14T10:00:00Z","battery_level":90,"rssi":-50,"online":true}""";
 }
 
-public sealed record SummaryResponse(int TotalDevices, int OnlineDevices, int OfflineDevices, int AtRiskDevices, IReadOnlyList<SummaryDevice> Devices);
+/// <param name="ActiveDevices">Of the devices listed, those active (see <see cref="SummaryDevice.Connectivity"/>).</param>
+public sealed record SummaryResponse(int TotalDevices, int OnlineDevices, int OfflineDevices, int AtRiskDevices, IReadOnlyList<SummaryDevice> Devices,
+    int ActiveDevices, int InactiveDevices);
 
-public sealed record AtRiskDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate, IReadOnlyList<string> Reasons);
+public sealed record AtRiskDevice(string DeviceId, string Timestamp, int BatteryLevel, int Rssi, bool Online, string LastUpdate, IReadOnlyList<string> Reasons,
+    string Connectivity, string? LastSeenAt);
 
 public sealed record AtRiskResponse(int TotalDevices, int AtRiskDevices, IReadOnlyList<AtRiskDevice> RiskDevices);
 

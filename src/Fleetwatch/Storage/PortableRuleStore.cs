@@ -11,15 +11,17 @@ namespace Fleetwatch.Storage;
 /// </summary>
 public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>> open, bool postgres) : PortableSql(open), IRuleStore
 {
-    private const string RuleColumns = "id, project_id, name, metric, operator, threshold, window_n, required_k, cooldown_seconds, enabled, scope, tag, severity, auto_resolve, created_at";
+    private const string RuleColumns = "id, project_id, name, metric, operator, threshold, window_n, required_k, cooldown_seconds, enabled, scope, tag, severity, auto_resolve, created_at, type, inactive_seconds";
     private const string AlertColumns = "id, project_id, rule_id, device_id, trigger_event_id, triggered_at, state, severity, details, acknowledged_at, resolved_at";
 
     public async Task<Rule> CreateRuleAsync(Rule rule, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         var id = (long)(await ScalarAsync(connection, null, """
-            INSERT INTO rules (project_id, name, metric, operator, threshold, window_n, required_k, cooldown_seconds, enabled, scope, tag, severity, auto_resolve, created_at)
-            VALUES (@project, @name, @metric, @operator, @threshold, @window, @required, @cooldown, @enabled, @scope, @tag, @severity, @auto, @created) RETURNING id
+            INSERT INTO rules (project_id, name, metric, operator, threshold, window_n, required_k, cooldown_seconds, enabled, scope, tag, severity, auto_resolve, created_at,
+                type, inactive_seconds)
+            VALUES (@project, @name, @metric, @operator, @threshold, @window, @required, @cooldown, @enabled, @scope, @tag, @severity, @auto, @created, @type, @inactive)
+            RETURNING id
             """, ct, RuleParameters(rule with { CreatedMicros = Clock.NowMicros() })))!;
         return (await GetRuleAsync(id, ct))!;
     }
@@ -36,7 +38,8 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
         await using var connection = await OpenAsync(ct);
         await ExecuteAsync(connection, null, """
             UPDATE rules SET name = @name, metric = @metric, operator = @operator, threshold = @threshold, window_n = @window, required_k = @required,
-                cooldown_seconds = @cooldown, enabled = @enabled, scope = @scope, tag = @tag, severity = @severity, auto_resolve = @auto
+                cooldown_seconds = @cooldown, enabled = @enabled, scope = @scope, tag = @tag, severity = @severity, auto_resolve = @auto,
+                type = @type, inactive_seconds = @inactive
             WHERE id = @id
             """, ct, [.. RuleParameters(rule), ("id", rule.Id)]);
         return (await GetRuleAsync(rule.Id, ct))!;
@@ -65,7 +68,7 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
     public async Task<IReadOnlyList<(long RuleId, long DeviceId)>> ListRuleDevicesAsync(CancellationToken ct) =>
         await QueryAsync("SELECT rule_id, device_id FROM rule_devices", r => (r.GetInt64(0), r.GetInt64(1)), ct);
 
-    public async Task<Alert?> TryRaiseAsync(Alert alert, int cooldownSeconds, CancellationToken ct)
+    public async Task<Alert?> TryRaiseAsync(Alert alert, long quietSinceMicros, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         // SQLite: the transaction takes the database's write lock. PostgreSQL: an advisory lock per rule and device, so
@@ -79,7 +82,7 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
             ON CONFLICT (rule_id, device_id, trigger_event_id) DO NOTHING
             RETURNING id
             """, ct, ("project", alert.ProjectId), ("rule", alert.RuleId), ("device", alert.DeviceId), ("event", alert.TriggerEventId),
-            ("at", alert.TriggeredMicros), ("severity", alert.Severity), ("details", alert.Details), ("cooldown_start", alert.TriggeredMicros - cooldownSeconds * 1_000_000L));
+            ("at", alert.TriggeredMicros), ("severity", alert.Severity), ("details", alert.Details), ("cooldown_start", quietSinceMicros));
         // The alert and one outbox row per enabled webhook of the project commit together: a raised alert is always delivered.
         if (id is long raised)
         {
@@ -147,11 +150,12 @@ public sealed class PortableRuleStore(Func<CancellationToken, Task<DbConnection>
         ("project", rule.ProjectId), ("name", rule.Name), ("metric", rule.Metric), ("operator", rule.Operator), ("threshold", rule.Threshold),
         ("window", rule.WindowN), ("required", rule.RequiredK), ("cooldown", rule.CooldownSeconds), ("enabled", rule.Enabled ? 1 : 0),
         ("scope", Rule.ScopeName(rule.Scope)), ("tag", rule.Tag), ("severity", rule.Severity), ("auto", rule.AutoResolve ? 1 : 0), ("created", rule.CreatedMicros),
+        ("type", rule.Type), ("inactive", rule.InactiveSeconds),
     ];
 
     private static Rule ReadRule(DbDataReader r) => new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetDouble(5),
         r.GetInt32(6), r.GetInt32(7), r.GetInt32(8), r.GetInt32(9) != 0, Enum.Parse<RuleScope>(r.GetString(10), ignoreCase: true),
-        r.IsDBNull(11) ? null : r.GetString(11), r.GetString(12), r.GetInt32(13) != 0, r.GetInt64(14));
+        r.IsDBNull(11) ? null : r.GetString(11), r.GetString(12), r.GetInt32(13) != 0, r.GetInt64(14), r.GetString(15), r.IsDBNull(16) ? null : r.GetInt32(16));
 
     private static Alert ReadAlert(DbDataReader r) => new(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5),
         r.GetString(6), r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetInt64(9), r.IsDBNull(10) ? null : r.GetInt64(10));

@@ -16,6 +16,7 @@ public sealed class EventJson(IReadOnlyList<StoredEvent> events, bool single) : 
         EventKind.Status => "status",
         EventKind.Heartbeat => "heartbeat",
         EventKind.UploadStat => "upload_stat",
+        EventKind.Connectivity => "connectivity",
         _ => "measurement",
     };
 

@@ -10,7 +10,8 @@ namespace Fleetwatch.Telemetry;
 /// </summary>
 public sealed record EventQuery(long DeviceId, EventKind[] Kinds, long FromMicros, long ToMicros, bool Ascending, int Limit, long AfterTs, long AfterId)
 {
-    public static readonly EventKind[] AllKinds = Enum.GetValues<EventKind>();
+    /// <summary>Everything a device sent; the server's own connectivity transitions have their own history.</summary>
+    public static readonly EventKind[] FromDevices = [.. Enum.GetValues<EventKind>().Where(k => k.IsFromDevice())];
     /// <summary>Events that carry values: everything but bare heartbeats.</summary>
     public static readonly EventKind[] Readings = [EventKind.Status, EventKind.UploadStat, EventKind.Measurement];
 

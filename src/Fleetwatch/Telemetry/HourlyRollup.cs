@@ -29,7 +29,7 @@ public static class HourlyRollup
         List<(long, long)>? late = null;
         foreach (var e in events)
         {
-            if (e.Kind != EventKind.Heartbeat && IsLate(e.TsMicros, nowMicros)) (late ??= []).Add((e.DeviceId, HourOf(e.TsMicros)));
+            if (e.Kind.IsReading() && IsLate(e.TsMicros, nowMicros)) (late ??= []).Add((e.DeviceId, HourOf(e.TsMicros)));
         }
         return late is null ? [] : [.. late.Distinct().Order()];
     }

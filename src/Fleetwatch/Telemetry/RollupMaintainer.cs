@@ -50,7 +50,7 @@ public sealed partial class RollupMaintainer(IRollupStore rollups, IOptions<Roll
             (long Device, long Hour) previous = (0, long.MinValue);
             foreach (var e in batch.Events)
             {
-                if (e.Kind == EventKind.Heartbeat) continue; // bare heartbeats are not in the rollups
+                if (!e.Kind.IsReading()) continue; // bare heartbeats and transitions are not in the rollups
                 var pair = (e.DeviceId, HourlyRollup.HourOf(e.TsMicros));
                 if (pair == previous) continue; // a batch is mostly runs of one device's readings in one hour
                 previous = pair;

@@ -74,6 +74,10 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal("2", await page.InnerTextAsync("#count-online"));
         Assert.Equal("1", await page.InnerTextAsync("#count-offline"));
         Assert.Equal("1", await page.InnerTextAsync("#count-at-risk"));
+        // Connectivity (heard from lately) and the reported flag are two columns: d-3 said offline, and was just heard from.
+        Assert.Equal("3", await page.InnerTextAsync("#count-active"));
+        Assert.Equal("active", await page.InnerTextAsync("tr[data-device='d-3'] .connectivity"));
+        Assert.Equal("offline", await page.InnerTextAsync("tr[data-device='d-3'] .reported"));
         Assert.DoesNotContain(tenant.Key, page.Url);
 
         // Search, filters and sorting are answered by the server, a page at a time.
@@ -109,6 +113,7 @@ public sealed class DashboardTests : IAsyncLifetime
         await page.WaitForSelectorAsync("#devices");
         await page.ClickAsync("a[href='#/device/cam-1']");
         var canvas = await page.WaitForSelectorAsync("#chart canvas");
+        Assert.Equal("active", await page.InnerTextAsync("#device-connectivity"));
         var box = await canvas!.BoundingBoxAsync();
         Assert.True(box is { Width: > 100, Height: > 100 }, "the chart has a size");
         Assert.NotNull(await page.WaitForSelectorAsync("#uptime-chart canvas"));

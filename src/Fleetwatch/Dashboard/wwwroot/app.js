@@ -70,7 +70,7 @@ function openStream() {
   stream = new WebSocket(`${scheme}://${location.host}/api/v1/stream/all?token=${encodeURIComponent(key())}`);
   stream.onmessage = (message) => {
     const frame = JSON.parse(message.data);
-    if (frame.type === "reading") for (const listener of listeners) listener(frame);
+    if (frame.type === "reading" || frame.type === "connectivity") for (const listener of listeners) listener(frame);
   };
   stream.onclose = () => { if (key()) setTimeout(openStream, 2000); };
 }
@@ -97,8 +97,9 @@ async function showFleet() {
   const body = el("tbody");
   const pager = el("div", { class: "toolbar" });
   const tagSelect = el("select", { id: "tag", onchange: (e) => { state.tag = e.target.value; state.page = 0; load(); } }, el("option", { value: "" }, "any tag"));
-  const columns = [["device_id", "Device"], ["state", "State"], ["battery_level", "Battery %"], ["rssi", "Signal dBm"], ["last_seen", "Last seen"],
-    ["uptime", "Uptime %"], ["open_alerts", "Open alerts"]];
+  // Two facts, two columns: connectivity is what the server sees (heard from within the timeout), reported is the device's own flag.
+  const columns = [["device_id", "Device"], ["connectivity", "Connectivity"], ["state", "Reported"], ["battery_level", "Battery %"], ["rssi", "Signal dBm"],
+    ["last_seen", "Last seen"], ["uptime", "Uptime %"], ["open_alerts", "Open alerts"]];
   const head = el("tr", {}, columns.map(([field, label]) => el("th", { "data-sort": field, onclick: () => {
     state.descending = state.sort === field ? !state.descending : false;
     state.sort = field;
@@ -109,10 +110,11 @@ async function showFleet() {
     const stateText = d.online === null ? "no status" : d.online ? "online" : "offline";
     return el("tr", { "data-device": d.device_id, class: d.at_risk.length ? "risk" : "", title: d.at_risk.join("; ") },
       el("td", {}, el("a", { href: `#/device/${encodeURIComponent(d.device_id)}` }, d.device_id)),
-      el("td", { class: d.online ? "online" : "offline" }, stateText),
+      el("td", { class: `connectivity ${d.connectivity}`, title: d.connectivity_since ? `since ${formatTime(d.connectivity_since)}` : "never heard from" }, d.connectivity),
+      el("td", { class: `reported ${d.online === null ? "" : d.online ? "online" : "offline"}` }, stateText),
       el("td", { class: "battery" }, d.battery_level ?? "—"),
       el("td", { class: "rssi" }, d.rssi ?? "—"),
-      el("td", { class: "seen" }, formatTime(d.last_seen)),
+      el("td", { class: "seen", title: d.device_time ? `device time ${formatTime(d.device_time)}` : "" }, formatTime(d.last_seen)),
       el("td", {}, d.uptime === null ? "—" : d.uptime.toFixed(1)),
       el("td", { class: d.open_alerts ? "alerts" : "" }, d.open_alerts));
   }
@@ -126,6 +128,8 @@ async function showFleet() {
     const c = fleet.counts;
     counts.replaceChildren(
       el("div", { class: "card" }, "Total", el("b", { id: "count-total" }, c.total)),
+      el("div", { class: "card" }, "Active", el("b", { id: "count-active" }, c.active)),
+      el("div", { class: "card" }, "Inactive", el("b", { id: "count-inactive" }, c.inactive)),
       el("div", { class: "card" }, "Online", el("b", { id: "count-online" }, c.online)),
       el("div", { class: "card" }, "Offline", el("b", { id: "count-offline" }, c.offline)),
       el("div", { class: "card" }, "At risk", el("b", { id: "count-at-risk" }, c.at_risk)),
@@ -141,14 +145,16 @@ async function showFleet() {
   }
 
   listeners.add((frame) => {
-    if (frame.kind !== "status") return;
-    const m = frame.data.metrics;
     const tr = body.querySelector(`tr[data-device="${CSS.escape(frame.device_id)}"]`);
-    if (tr) {
-      tr.querySelector(".battery").textContent = m.battery_level;
-      tr.querySelector(".rssi").textContent = m.rssi;
-      tr.querySelector(".seen").textContent = formatTime(frame.data.timestamp);
+    if (tr && frame.type === "connectivity") {
+      tr.querySelector(".connectivity").textContent = frame.state;
+      tr.querySelector(".connectivity").className = `connectivity ${frame.state}`;
+    } else if (tr && frame.kind === "status") {
+      tr.querySelector(".battery").textContent = frame.data.metrics.battery_level;
+      tr.querySelector(".rssi").textContent = frame.data.metrics.rssi;
     }
+    // Last seen is when the server received it (now), never the device's own timestamp.
+    if (tr && frame.type === "reading") tr.querySelector(".seen").textContent = formatTime(new Date().toISOString());
     refreshTimer ??= setTimeout(() => { refreshTimer = null; load(); }, 1000);
   });
 
@@ -157,7 +163,7 @@ async function showFleet() {
     el("div", { class: "toolbar" },
       el("input", { type: "search", id: "search", placeholder: "Search devices", oninput: (e) => { state.search = e.target.value; state.page = 0; load(); } }),
       el("select", { id: "filter", onchange: (e) => { state.filter = e.target.value; state.page = 0; load(); } },
-        ["all", "online", "offline", "at-risk", "no-status"].map((f) => el("option", { value: f }, f))),
+        ["all", "active", "inactive", "online", "offline", "at-risk", "no-status"].map((f) => el("option", { value: f }, f))),
       tagSelect),
     el("table", { id: "devices" }, el("thead", {}, head), body), pager);
   await load();
@@ -202,16 +208,26 @@ async function showDevice(deviceId) {
   const numericId = parseInt(device.data.id.slice(-12), 16);
 
   async function refresh() {
-    const [history, deviceAlerts] = await Promise.all([
+    const [history, deviceAlerts, connectivity] = await Promise.all([
       api(`/api/v1/devices/${encodeURIComponent(deviceId)}/history?range=90d&order=desc&limit=20`),
-      api(`/devices/${numericId}/alerts?limit=20`)]);
+      api(`/devices/${numericId}/alerts?limit=20`),
+      api(`/projects/${me.project_id}/devices/${numericId}/connectivity`)]);
     const latest = history.data[0];
-    latestBox.replaceChildren(...Object.entries(latest?.metrics ?? {}).map(([name, value]) => el("div", { class: "card" }, name, el("b", {}, String(value)))));
+    latestBox.replaceChildren(
+      el("div", { class: "card", title: `inactive after ${connectivity.inactivity_timeout_seconds} s without data` }, "Connectivity",
+        el("b", { id: "device-connectivity", class: `connectivity ${connectivity.state}` }, connectivity.state)),
+      el("div", { class: "card", title: connectivity.device_time ? `device time ${formatTime(connectivity.device_time)}` : "" }, "Last seen",
+        el("b", {}, formatTime(connectivity.last_seen_at))),
+      ...Object.entries(latest?.metrics ?? {}).map(([name, value]) => el("div", { class: "card" }, name, el("b", {}, String(value)))));
     events.replaceChildren(...history.data.map((r) => el("tr", {}, el("td", {}, formatTime(r.timestamp)), el("td", {}, JSON.stringify(r.metrics)))));
     alerts.replaceChildren(...deviceAlerts.map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.details.rule.name), el("td", {}, a.state))));
   }
 
-  listeners.add((frame) => { if (frame.device_id === deviceId) { refresh(); draw(); } });
+  listeners.add((frame) => {
+    if (frame.device_id !== deviceId) return;
+    refresh();
+    if (frame.type === "reading") draw();
+  });
   await Promise.all([draw(), refresh()]);
 }
 

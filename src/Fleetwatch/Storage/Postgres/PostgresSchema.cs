@@ -192,5 +192,13 @@ internal static class PostgresSchema
             error TEXT);
         CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempted_at);
         """,
+        // 9: connectivity: an inactivity timeout per project and per device (null: the server's default), and inactivity
+        // rules. Each device's latest transition (kind 5) is one seek on the events' (device, kind, ts) key.
+        """
+        ALTER TABLE projects ADD COLUMN inactivity_timeout_seconds INTEGER;
+        ALTER TABLE devices ADD COLUMN inactivity_timeout_seconds INTEGER;
+        ALTER TABLE rules ADD COLUMN type TEXT NOT NULL DEFAULT 'threshold';
+        ALTER TABLE rules ADD COLUMN inactive_seconds INTEGER;
+        """,
     ];
 }

@@ -6,7 +6,7 @@ namespace Fleetwatch.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    private const string DeviceColumns = "id, project_id, external_id, name, tags, created_at, deactivated_at, last_seen_at";
+    private const string DeviceColumns = "id, project_id, external_id, name, tags, created_at, deactivated_at, last_seen_at, inactivity_timeout_seconds";
 
     public async Task<IReadOnlyList<DeviceRecord>> LoadDevicesAsync(CancellationToken ct)
     {
@@ -94,7 +94,7 @@ public sealed partial class PostgresStore
         {
             devices.Add(new DeviceRecord(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetString(3), DeviceTags.FromJson(reader.GetString(4)), reader.GetInt64(5),
-                reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
+                reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetInt32(8)));
         }
         return devices;
     }

@@ -180,20 +180,26 @@ public sealed partial class PostgresStore
     }
 
     /// <summary>One row per device per batch: the batch's own latest status, kept only if it beats the stored one.</summary>
-    public async Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct)
+    public Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct) =>
+        LoadLatestOfKindAsync(EventKind.Status, metrics, ct);
+
+    /// <summary>Each device's newest event of one kind (greatest timestamp; a tie goes to the later write).</summary>
+    private async Task<IReadOnlyList<StoredEvent>> LoadLatestOfKindAsync(EventKind kind, MetricDictionary metrics, CancellationToken ct)
     {
-        // One backward index scan per device: its newest status (a tie goes to the later write).
+        // One backward index scan per device.
         await using var command = _dataSource.CreateCommand($"""
             SELECT d.id, l.id, l.ts, l.received_at, l.payload FROM devices d CROSS JOIN LATERAL (
-                SELECT id, ts, received_at, payload FROM events WHERE device_id = d.id AND kind = {(int)EventKind.Status}
+                SELECT id, ts, received_at, payload FROM events WHERE device_id = d.id AND kind = {(int)kind}
                 ORDER BY ts DESC, id DESC LIMIT 1) l
             """);
-        await using var reader = await command.ExecuteReaderAsync(ct);
         var rows = new List<(long Device, long Id, long Ts, long Received, byte[] Payload)>();
-        while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), (byte[])reader[4]));
-        await reader.DisposeAsync();
+        // Closed before the metric lookup: a data-source command's reader hands its connection back to the pool, and closing it twice would close whoever has it next.
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), (byte[])reader[4]));
+        }
         await KnowMetricsOfAsync(rows.Select(r => r.Payload), metrics, ct);
-        return rows.Select(r => new StoredEvent(r.Id, r.Device, EventKind.Status, r.Ts, r.Received, Decode(r.Payload, metrics))).ToList();
+        return rows.Select(r => new StoredEvent(r.Id, r.Device, kind, r.Ts, r.Received, Decode(r.Payload, metrics))).ToList();
     }
 
     public async Task<StatusPage> GetStatusHistoryAsync(long deviceId, StatusHistoryQuery query, MetricDictionary metrics, CancellationToken ct)
@@ -216,17 +222,18 @@ public sealed partial class PostgresStore
         batch.BatchCommands[^1].Parameters.Add(new NpgsqlParameter { Value = (long)query.Limit });
         batch.BatchCommands[^1].Parameters.Add(new NpgsqlParameter { Value = (long)query.Offset });
 
-        await using var reader = await batch.ExecuteReaderAsync(ct);
         var total = query.Total ?? 0;
-        if (query.Total is null)
-        {
-            await reader.ReadAsync(ct);
-            total = reader.GetInt64(0);
-            await reader.NextResultAsync(ct);
-        }
         var rows = new List<(long Id, long Ts, long Received, byte[] Payload)>();
-        while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), (byte[])reader[3]));
-        await reader.DisposeAsync();
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
+        {
+            if (query.Total is null)
+            {
+                await reader.ReadAsync(ct);
+                total = reader.GetInt64(0);
+                await reader.NextResultAsync(ct);
+            }
+            while (await reader.ReadAsync(ct)) rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), (byte[])reader[3]));
+        }
         await KnowMetricsOfAsync(rows.Select(r => r.Payload), metrics, ct);
         var events = rows.Select(r => new StoredEvent(r.Id, deviceId, EventKind.Status, r.Ts, r.Received, Decode(r.Payload, metrics))).ToList();
         return new StatusPage(total, events);

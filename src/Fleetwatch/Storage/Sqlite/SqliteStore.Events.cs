@@ -80,23 +80,27 @@ public sealed partial class SqliteStore
         return created is null ? [] : [.. created.Select(c => new NewDevice(c.Key.Item1, c.Key.Item2, c.Value))];
     }
 
-    public Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct)
+    public Task<IReadOnlyList<StoredEvent>> LoadLatestStatusesAsync(MetricDictionary metrics, CancellationToken ct) =>
+        Task.FromResult(LoadLatestOfKind(EventKind.Status, metrics));
+
+    /// <summary>Each device's newest event of one kind (greatest timestamp; a tie goes to the later write).</summary>
+    private IReadOnlyList<StoredEvent> LoadLatestOfKind(EventKind kind, MetricDictionary metrics)
     {
         using var connection = Open();
-        // One index seek per device: the newest status timestamp, then the rows at it (a tie goes to the later write).
+        // One index seek per device: the newest timestamp, then the rows at it.
         using var command = Command(connection, null, $"""
             SELECT e.device_id, e.id, e.ts, e.received_at, e.payload
-            FROM devices d JOIN events e ON e.device_id = d.id AND e.kind = {(int)EventKind.Status}
-                AND e.ts = (SELECT MAX(ts) FROM events WHERE device_id = d.id AND kind = {(int)EventKind.Status})
+            FROM devices d JOIN events e ON e.device_id = d.id AND e.kind = {(int)kind}
+                AND e.ts = (SELECT MAX(ts) FROM events WHERE device_id = d.id AND kind = {(int)kind})
             """, []);
         using var reader = command.ExecuteReader();
         var list = new List<StoredEvent>();
         while (reader.Read())
         {
-            list.Add(new StoredEvent(reader.GetInt64(1), reader.GetInt64(0), EventKind.Status, reader.GetInt64(2), reader.GetInt64(3),
+            list.Add(new StoredEvent(reader.GetInt64(1), reader.GetInt64(0), kind, reader.GetInt64(2), reader.GetInt64(3),
                 PayloadCodec.Decode((byte[])reader[4], id => MetricName(metrics, id))));
         }
-        return Task.FromResult<IReadOnlyList<StoredEvent>>(list);
+        return list;
     }
 
     public Task<StatusPage> GetStatusHistoryAsync(long deviceId, StatusHistoryQuery query, MetricDictionary metrics, CancellationToken ct)

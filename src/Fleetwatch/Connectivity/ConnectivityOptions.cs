@@ -1,0 +1,13 @@
+namespace Fleetwatch.Connectivity;
+
+public sealed class ConnectivityOptions
+{
+    /// <summary>A device is active while the server received anything from it this recently (a project or device may set its own).</summary>
+    public int DefaultTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>How often expired deadlines are looked at: transitions are recorded within the timeout plus this.</summary>
+    public int CheckIntervalMs { get; set; } = 1000;
+
+    /// <summary>Off: no transitions are recorded and no inactivity rule fires (the bench compares ingest with it on and off).</summary>
+    public bool Enabled { get; set; } = true;
+}
