@@ -112,6 +112,14 @@ for engine in $engines; do
   start_server "$(fresh_db "$engine" "bench_naive_$RANDOM")" --Ingest:CommitPerRequest true
   wrk_run naive status
   stop_server
+  say "$engine: connectivity tracker off, then on: status POST, batches, 100k devices with staggered timeouts"
+  for mode in off on; do
+    start_server "$(fresh_db "$engine" "bench_conn_${mode}_$RANDOM")" --Connectivity:Enabled "$([ "$mode" = on ] && echo true || echo false)"
+    wrk_run "status_$mode" status
+    load_run batch --seconds "$((seconds + 5))" --size 1000 --name "batch_$mode"
+    load_run connectivity --devices "${BENCH_CONNECTIVITY_DEVICES:-100000}" --prefix "heap_$mode" --detect "$([ "$mode" = on ] && echo 1 || echo 0)"
+    stop_server
+  done
   say "$engine: bulk insert into the store without HTTP"
   while read -r name value; do R[$name]=$value; done < <(load store-insert --db "$(fresh_db "$engine" "bench_store_$RANDOM")" --points 2000000)
 
@@ -135,5 +143,9 @@ for engine in $engines; do
 | 90-day hourly aggregate, $points points | rollups ${R[aggregate_rollup_ms]} ms (first query ${R[aggregate_first_ms]} ms; rolled up in the background ${R[aggregate_ready_s]} s after the load), raw ${R[aggregate_raw_ms]} ms | raw / rollups $(awk -v a="${R[aggregate_raw_ms]}" -v b="${R[aggregate_rollup_ms]}" 'BEGIN { printf "%.0fx", a / b }') |
 | memory: server RSS after 100k devices and the points above | ${R[rss_mb]} MB | |
 | disk: bytes per stored event (${R[stored_events]} events) | ${R[bytes_per_event]} | |
+| single status POST, connectivity tracker on vs off (fresh servers) | ${R[status_on_rps]} vs ${R[status_off_rps]} req/s | $(ratio "${R[status_on_rps]}" "${R[status_off_rps]}") |
+| batches of 1,000 points, tracker on vs off | ${R[batch_on_points_per_s]} vs ${R[batch_off_points_per_s]} points/s | $(ratio "${R[batch_on_points_per_s]}" "${R[batch_off_points_per_s]}") |
+| inactivity detected, ${BENCH_CONNECTIVITY_DEVICES:-100000} devices heard from once, timeouts 30–48 s by project | from deadline to stream frame p50 ${R[connectivity_delay_ms_p50]} ms, p99 ${R[connectivity_delay_ms_p99]} ms, max ${R[connectivity_delay_ms_max]} ms; ${R[connectivity_detected]} detected, ${R[connectivity_wrong]} missed, early or twice | |
+| memory: managed heap per device heard from, tracker on vs off | ${R[heap_on_bytes_per_device]} vs ${R[heap_off_bytes_per_device]} bytes | tracker $(awk -v a="${R[heap_on_bytes_per_device]}" -v b="${R[heap_off_bytes_per_device]}" 'BEGIN { printf "%.0f", a - b }') bytes per device |
 TABLE
 done

@@ -41,7 +41,7 @@ public static class BatchBench
                 Interlocked.Add(ref points, size);
             }
         }));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch_points_per_s {points / clock.Elapsed.TotalSeconds:F0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{options.Values.GetValueOrDefault("name", "batch")}_points_per_s {points / clock.Elapsed.TotalSeconds:F0}"));
         return 0;
     }
 

@@ -13,6 +13,7 @@ return args.FirstOrDefault() switch
     "history" => await StatusBench.HistoryAsync(Options.Parse(args[1..])),
     "disk" => await DiskBench.RunAsync(Options.Parse(args[1..])),
     "webhook-latency" => await WebhookBench.RunAsync(Options.Parse(args[1..])),
+    "connectivity" => await ConnectivityBench.RunAsync(Options.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -21,13 +22,14 @@ static int Usage()
     Console.Error.WriteLine("""
         fleetwatch-load aggregate     --url URL --key ADMIN_KEY [--points 10000000] [--days 90]
         fleetwatch-load latency       --url URL --key ADMIN_KEY [--samples 500]
-        fleetwatch-load batch         --url URL --key ADMIN_KEY [--seconds 15] [--size 1000]
+        fleetwatch-load batch         --url URL --key ADMIN_KEY [--seconds 15] [--size 1000] [--name batch]
         fleetwatch-load store-insert  --db DB [--points 2000000] [--size 1000]
         fleetwatch-load seed-statuses --url URL --key KEY [--devices 100000]
         fleetwatch-load summary       --url URL --key ADMIN_KEY [--devices 10000]
         fleetwatch-load history       --url URL --key ADMIN_KEY [--statuses 200000]
         fleetwatch-load disk          --db DB
         fleetwatch-load webhook-latency --url URL --key ADMIN_KEY [--samples 50]
+        fleetwatch-load connectivity  --url URL --key ADMIN_KEY [--devices 100000] [--projects 10] [--detect 1] [--prefix heap]
         """);
     return 2;
 }

@@ -8,6 +8,6 @@ public sealed class ConnectivityOptions
     /// <summary>How often expired deadlines are looked at: transitions are recorded within the timeout plus this.</summary>
     public int CheckIntervalMs { get; set; } = 1000;
 
-    /// <summary>Off: no transitions are recorded and no inactivity rule fires (the bench compares ingest with it on and off).</summary>
+    /// <summary>Off: nothing is tracked, no transitions are recorded and no inactivity rule fires (the bench compares ingest and memory with it on and off).</summary>
     public bool Enabled { get; set; } = true;
 }

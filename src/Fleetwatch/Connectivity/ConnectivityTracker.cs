@@ -161,6 +161,7 @@ public sealed partial class ConnectivityTracker : BackgroundService, ICommitObse
 
     public void OnCommitted(CommittedBatch batch)
     {
+        if (!_options.Enabled) return;
         foreach (var e in batch.Events)
         {
             var t = _tracked.GetOrAdd(e.DeviceId, _ => new Tracked());
