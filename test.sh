@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test, on SQLite and on PostgreSQL, on a fresh machine that has only the .NET SDK:
-# installs what it needs if missing (the PostgreSQL server, promtool, Chromium, the Redocly CLI), starts a throwaway cluster on a
+# installs what it needs if missing (the PostgreSQL server, promtool, mosquitto-clients, Chromium, the Redocly CLI), starts a throwaway cluster on a
 # free loopback port as a non-root user, runs the suite, stops what it started, and ends with the line
 # "N passed, N failed".
 set -euo pipefail
@@ -20,6 +20,13 @@ if ! command -v promtool >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   # The package starts a Prometheus server where it can; the tests need only promtool.
   as_root pkill -x prometheus >/dev/null 2>&1 || true
+fi
+
+# Debian's MQTT clients (mosquitto_pub, mosquitto_sub) publish to the server's MQTT listener in MqttTests.
+if ! command -v mosquitto_pub >/dev/null; then
+  say "installing mosquitto-clients (apt-get)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto-clients >/dev/null
 fi
 
 # Headless Chromium (Debian's package) for the dashboard's browser tests, driven by Microsoft.Playwright.

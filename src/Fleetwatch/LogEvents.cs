@@ -18,6 +18,8 @@ public static class LogEvents
     public const int RollupFailed = 1601;
     // 1700: connectivity
     public const int ConnectivityTickFailed = 1701, InactivityAlertRaised = 1702, LeadershipGained = 1703, LeadershipLost = 1704;
+    // 1800: MQTT
+    public const int MqttRefused = 1801, MqttDropped = 1802, MqttCommitFailed = 1803, MqttDisconnected = 1804, MqttListening = 1805;
     // 1900: bookkeeping flushed in the background
     public const int LatestTimesFlushFailed = 1901;
     // 2000: storage

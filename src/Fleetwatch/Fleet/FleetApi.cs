@@ -94,15 +94,7 @@ public static class FleetApi
         if (problem is not null) return WithMsg(problem);
         if (parsed.Report is not { } r) return WithMsg(Problems.Validation(parsed.Errors!));
 
-        await writer.WriteAsync([new EventDraft
-        {
-            ProjectId = device.ProjectId,
-            ExternalId = deviceId,
-            DeviceId = device.Id,
-            Kind = kind,
-            TsMicros = r.SentAtMicros,
-            Fields = kind == EventKind.UploadStat ? [new Field(FleetState.UploadTimeField, FieldValue.Of(r.UploadNanoseconds))] : [],
-        }], http.RequestAborted);
+        await writer.WriteAsync([r.Draft(device, kind)], http.RequestAborted);
         return TypedResults.NoContent();
     }
 

@@ -1,11 +1,24 @@
 using System.Text.Json;
+using Fleetwatch.Devices;
 using Fleetwatch.Http;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Fleet;
 
 /// <summary>A validated heartbeat (<c>{"sent_at"}</c>) or upload stat (<c>{"sent_at","upload_time"}</c>) body.</summary>
 public readonly record struct FleetReport(long SentAtMicros, long UploadNanoseconds)
 {
+    /// <summary>The heartbeat or upload stat as an event of <paramref name="device"/>.</summary>
+    public EventDraft Draft(DeviceRecord device, EventKind kind) => new()
+    {
+        ProjectId = device.ProjectId,
+        ExternalId = device.ExternalId,
+        DeviceId = device.Id,
+        Kind = kind,
+        TsMicros = SentAtMicros,
+        Fields = kind == EventKind.UploadStat ? [new Field(FleetState.UploadTimeField, FieldValue.Of(UploadNanoseconds))] : [],
+    };
+
     /// <summary>One pass over the bytes; unknown fields are ignored. Throws <see cref="JsonException"/> only for text that is not JSON.</summary>
     public static FleetReport? Parse(ReadOnlySpan<byte> json, bool withUploadTime, out Dictionary<string, string[]>? errors)
     {

@@ -8,6 +8,7 @@ using Fleetwatch.Http;
 using Fleetwatch.Ingest;
 using Fleetwatch.Metrics;
 using Fleetwatch.Model;
+using Fleetwatch.Mqtt;
 using Fleetwatch.Platform;
 using Fleetwatch.Rules;
 using Fleetwatch.Status;
@@ -49,6 +50,7 @@ public static partial class FleetwatchApp
         builder.AddReadings();
         builder.AddRules();
         builder.AddConnectivity();
+        builder.AddMqtt();
         builder.AddWebhooks();
         builder.AddStreams();
         builder.AddMetrics();
@@ -89,6 +91,7 @@ public static partial class FleetwatchApp
         app.MapPlatform();
         app.MapBackend();
         app.MapDashboard();
+        app.MapMqtt();
         return app;
     }
 

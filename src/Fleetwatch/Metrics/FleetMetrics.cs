@@ -18,8 +18,8 @@ namespace Fleetwatch.Metrics;
 public sealed class FleetMetrics : ICommitObserver
 {
     private readonly IServiceProvider _services;
-    private readonly Counter _heartbeats, _events, _batches, _failedCommits, _rejected, _rollupsBuilt;
-    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _active, _inactive, _tracked, _queueDepth, _subscribers, _openAlerts, _deliveries, _rollupBacklog;
+    private readonly Counter _heartbeats, _events, _batches, _failedCommits, _rejected, _rollupsBuilt, _mqttMessages;
+    private readonly Gauge _online, _offline, _atRisk, _averageBattery, _devices, _active, _inactive, _tracked, _queueDepth, _subscribers, _openAlerts, _deliveries, _rollupBacklog, _mqttConnections;
     private readonly Histogram _commitSeconds;
 
     public FleetMetrics(IServiceProvider services)
@@ -50,6 +50,9 @@ public sealed class FleetMetrics : ICommitObserver
         // No unit in these names: a device-hour is a count of rollups, not a duration (promtool's lint reads "_hours" as one).
         _rollupBacklog = factory.CreateGauge("fleetwatch_rollup_backlog", "Device-hours this node wrote readings into, sealed and not rolled up yet: the background roll-up backlog.");
         _rollupsBuilt = factory.CreateCounter("fleetwatch_rollups_built_total", "Device-hour rollups this node built in the background since start.");
+        _mqttMessages = factory.CreateCounter("fleetwatch_mqtt_messages_total",
+            "MQTT messages received, by result: stored (committed), invalid, unauthorized, unknown_topic, too_large, rate_limited, in_flight, failed (not committed).", "result");
+        _mqttConnections = factory.CreateGauge("fleetwatch_mqtt_connections", "MQTT connections open on this node.");
         Registry.AddBeforeCollectCallback(UpdateGauges);
         // Counted in the database, so asked asynchronously: a scrape never blocks a thread on it.
         Registry.AddBeforeCollectCallback(UpdateOpenAlertsAsync);
@@ -89,6 +92,10 @@ public sealed class FleetMetrics : ICommitObserver
     }
 
     public void Reject(string reason) => _rejected.WithLabels(reason).Inc();
+
+    public void MqttMessage(string result, int count = 1) => _mqttMessages.WithLabels(result).Inc(count);
+
+    public void MqttConnected(bool connected) => _mqttConnections.Inc(connected ? 1 : -1);
 
     private void UpdateGauges()
     {

@@ -126,7 +126,8 @@ public static class TelemetryBatch
         return null;
     }
 
-    private static Field[]? ReadData(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, string path, ref Dictionary<string, string[]>? errors)
+    /// <summary>An object of metric name → value, as <c>data</c> holds (MQTT telemetry payloads use it too).</summary>
+    internal static Field[]? ReadData(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, string path, ref Dictionary<string, string[]>? errors)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fleetwatch.Http;
+using Fleetwatch.Model;
 
 namespace Fleetwatch.Status;
 
@@ -14,6 +15,22 @@ public readonly record struct StatusRequest(string DeviceId, long TsMicros, int 
     /// Validates in one pass over the bytes, naming each bad field (CONTRACTS.md §1). Unknown fields are
     /// ignored. Throws <see cref="JsonException"/> only for text that is not JSON at all.
     /// </summary>
+    /// <summary>The status as an event of the device (<paramref name="deviceId"/> 0: the write creates it).</summary>
+    public EventDraft Draft(long projectId, long deviceId) => new()
+    {
+        ProjectId = projectId,
+        ExternalId = DeviceId,
+        DeviceId = deviceId,
+        Kind = EventKind.Status,
+        TsMicros = TsMicros,
+        Fields =
+        [
+            new Field(StatusFields.BatteryLevel, FieldValue.Of(BatteryLevel)),
+            new Field(StatusFields.Rssi, FieldValue.Of(Rssi)),
+            new Field(StatusFields.Online, FieldValue.Of(Online)),
+        ],
+    };
+
     public static StatusRequest? Parse(ReadOnlySpan<byte> json, out Dictionary<string, string[]>? errors)
     {
         errors = null;

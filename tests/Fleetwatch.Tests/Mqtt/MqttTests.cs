@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using System.Net;
+using Fleetwatch.Tests.Fixtures;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace Fleetwatch.Tests.Mqtt;
+
+/// <summary>
+/// MQTT devices on the same model as the HTTP ones, with real clients (mosquitto_pub, MQTTnet's client) over TCP and
+/// WebSocket, on each engine: data lands in history, streams and rules; acknowledgements wait for the commit; bad keys
+/// and bad payloads are told apart; limits disconnect.
+/// </summary>
+public abstract class MqttTests(MqttFixture fixture)
+{
+    protected TestServer Server => fixture.Server;
+    protected int Port => fixture.MqttPort;
+
+    [Fact]
+    public async Task MosquittoPub_OnEveryTopic_LandsInHistory_OnTheStream_AndRaisesARuleAlert()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var key = await MqttClients.DeviceKeyAsync(Server, tenant, "boiler");
+        var rule = await (await Server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/rules",
+            new { name = "Hot", metric = "temperature", @operator = ">", threshold = 90, window_n = 1, required_k = 1 }, tenant.Key)).ReadJsonAsync();
+        await using var stream = await LiveStream.ConnectAsync(Server, "/api/v1/realtime/subscribe/boiler", tenant.Key);
+        Assert.Equal("ack", (await stream.ReceiveAsync()).Str("type"));
+
+        // MQTT 3.1.1 (mosquitto_pub's default) and MQTT 5, QoS 1: exit code 0 means PUBACK received.
+        var telemetry = await MqttClients.MosquittoPubAsync(Port, "-i", "boiler-1", "-u", key, "-q", "1", "-t", "v1/devices/me/telemetry", "-m", """{"temperature":95.5,"pressure":2}""");
+        Assert.True(telemetry.ExitCode == 0, telemetry.Output);
+        Assert.Contains("received PUBACK", telemetry.Output);
+        var frame = await stream.ReceiveAsync();
+        Assert.Equal(95.5, frame.GetProperty("data").GetProperty("metrics").GetProperty("temperature").GetDouble());
+
+        var timestamped = await MqttClients.MosquittoPubAsync(Port, "-V", "mqttv5", "-u", key, "-q", "1", "-t", "v1/devices/me/telemetry",
+            "-m", """[{"ts":1718359200000,"values":{"temperature":20,"label":"idle"}},{"ts":1718359260000,"values":{"temperature":21}}]""");
+        Assert.True(timestamped.ExitCode == 0, timestamped.Output);
+        Assert.Contains("RC:0", timestamped.Output);
+        var status = await MqttClients.MosquittoPubAsync(Port, "-V", "mqttv5", "-u", key, "-q", "1", "-t", "v1/devices/me/status",
+            "-m", """{"device_id":"boiler","timestamp":"2024-06-14T10:00:00Z","battery_level":15,"rssi":-70,"online":true}""");
+        Assert.True(status.ExitCode == 0, status.Output);
+        Assert.Equal(0, (await MqttClients.MosquittoPubAsync(Port, "-i", "boiler-1", "-u", key, "-q", "1", "-t", "v1/devices/me/heartbeat", "-n")).ExitCode);
+        Assert.Equal(0, (await MqttClients.MosquittoPubAsync(Port, "-i", "boiler-1", "-u", key, "-q", "1", "-t", "v1/devices/me/stats",
+            "-m", """{"sent_at":"2024-06-14T10:01:00Z","upload_time":2500000000}""")).ExitCode);
+
+        var events = await MqttClients.EventsAsync(Server, tenant, "boiler");
+        Assert.Equal(["heartbeat", "measurement", "measurement", "measurement", "status", "upload_stat"], events.Select(e => e.Str("kind")).Order());
+        Assert.Contains(events, e => e.Str("ts") == "2024-06-14T10:00:00Z" && e.Str("kind") == "measurement" && e.GetProperty("payload").Str("label") == "idle");
+        var latest = await (await Server.Client.GetAsync("/status/boiler", tenant.Key)).ReadJsonAsync();
+        Assert.Equal(15, latest.Int("battery_level"));
+        var stats = await (await Server.Client.GetAsync("/api/v1/devices/boiler/stats", tenant.Key)).ReadJsonAsync();
+        Assert.Equal("2.5s", stats.Str("avg_upload_time"));
+
+        var alerts = await (await Server.Client.GetAsync($"/projects/{tenant.ProjectId}/alerts?rule_id={rule.Long("id")}", tenant.Key)).ReadJsonAsync();
+        Assert.Single(alerts.EnumerateArray());
+    }
+
+    [Fact]
+    public async Task ABadKey_GetsTheConnackCodeOfEachVersion_AndAReadKeyIsNotAuthorized()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var v311 = await MqttClients.MosquittoPubAsync(Port, "-i", "x", "-u", "0123abcd.wrong", "-q", "1", "-t", "v1/devices/me/telemetry", "-m", "{\"t\":1}");
+        Assert.Equal(4, v311.ExitCode);
+        Assert.Contains("bad user name or password", v311.Output);
+        var v5 = await MqttClients.MosquittoPubAsync(Port, "-V", "mqttv5", "-u", "0123abcd.wrong", "-q", "1", "-t", "v1/devices/me/telemetry", "-m", "{\"t\":1}");
+        Assert.Equal(0x86, v5.ExitCode);
+
+        var reader = await (await Server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/api-keys", new { role = "read" }, tenant.Key)).ReadJsonAsync();
+        using var client = new MqttClientFactory().CreateMqttClient();
+        var connected = await client.ConnectAsync(MqttClients.Options(Port, reader.Str("api_key"), "reader"));
+        Assert.Equal(MqttClientConnectResultCode.NotAuthorized, connected.ResultCode);
+        Assert.Contains("may not write", connected.ReasonString);
+        var readV311 = await MqttClients.MosquittoPubAsync(Port, "-i", "y", "-u", reader.Str("api_key"), "-q", "1", "-t", "v1/devices/me/telemetry", "-m", "{\"t\":1}");
+        Assert.Equal(5, readV311.ExitCode);
+    }
+
+    [Fact]
+    public async Task ABadPayload_IsRefusedWithReason0x99OnMqtt5_AndDroppedAndCountedOn311_StoringNothing()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var key = await MqttClients.DeviceKeyAsync(Server, tenant, "sensor");
+        var v5 = await MqttClients.MosquittoPubAsync(Port, "-V", "mqttv5", "-u", key, "-q", "1", "-t", "v1/devices/me/telemetry", "-m", """{"temperature":""");
+        Assert.Contains("RC:153", v5.Output);
+        Assert.Contains("Payload format invalid", v5.Output);
+
+        using var client = await MqttClients.ConnectAsync(Port, key, "sensor-5");
+        var wrongType = await client.PublishAsync("v1/devices/me/status", new { device_id = "sensor", timestamp = "yesterday", battery_level = "full", rssi = -50, online = true });
+        Assert.Equal(MqttClientPublishReasonCode.PayloadFormatInvalid, wrongType.ReasonCode);
+        Assert.Contains("battery_level", wrongType.ReasonString);
+        Assert.Contains("timestamp", wrongType.ReasonString);
+        var unknownTopic = await client.PublishAsync("v1/devices/me/attributes", new { firmware = "1.2" });
+        Assert.Equal(MqttClientPublishReasonCode.TopicNameInvalid, unknownTopic.ReasonCode);
+        var otherDevice = await client.PublishAsync("v1/devices/me/status", new { device_id = "someone-else", timestamp = "2024-06-14T10:00:00Z", battery_level = 5, rssi = -50, online = true });
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, otherDevice.ReasonCode);
+
+        var before = await MetricAsync("fleetwatch_mqtt_messages_total{result=\"invalid\"}");
+        var v311 = await MqttClients.MosquittoPubAsync(Port, "-i", "sensor-3", "-u", key, "-q", "1", "-t", "v1/devices/me/telemetry", "-m", "[1,2,3]");
+        Assert.Equal(0, v311.ExitCode); // 3.1.1 cannot refuse: the message is acknowledged and dropped
+        Assert.Equal(before + 1, await MetricAsync("fleetwatch_mqtt_messages_total{result=\"invalid\"}"));
+        Assert.Empty(await MqttClients.EventsAsync(Server, tenant, "sensor"));
+    }
+
+    [Fact]
+    public async Task AGateway_PublishesForThreeDevices_WithAProjectKey_ButNotWithADeviceKey()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var ingest = await (await Server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/api-keys", new { role = "ingest" }, tenant.Key)).ReadJsonAsync();
+        using var gateway = await MqttClients.ConnectAsync(Port, ingest.Str("api_key"), "gateway-1", MqttProtocolVersion.V311);
+        var result = await gateway.PublishAsync("v1/gateway/telemetry", """
+            {"pump-a":[{"ts":1718359200000,"values":{"flow":1.5}},{"ts":1718359260000,"values":{"flow":1.7}}],
+             "pump-b":[{"flow":2.0}],
+             "pump-c":{"flow":3.0,"ok":true}}
+            """);
+        Assert.Equal(MqttClientPublishReasonCode.Success, result.ReasonCode);
+        Assert.Equal(2, (await MqttClients.EventsAsync(Server, tenant, "pump-a")).Length);
+        Assert.Single(await MqttClients.EventsAsync(Server, tenant, "pump-b"));
+        Assert.True((await MqttClients.EventsAsync(Server, tenant, "pump-c")).Single().GetProperty("payload").Bool("ok"));
+
+        // With a project key, "me" is the device the client id names.
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await gateway.PublishAsync("v1/devices/me/telemetry", new { flow = 9 })).ReasonCode);
+        Assert.Single(await MqttClients.EventsAsync(Server, tenant, "gateway-1"));
+
+        var key = await MqttClients.DeviceKeyAsync(Server, tenant, "pump-d");
+        using var device = await MqttClients.ConnectAsync(Port, key, "pump-d");
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, (await device.PublishAsync("v1/gateway/telemetry", """{"pump-a":{"flow":0}}""")).ReasonCode);
+        Assert.Equal(2, (await MqttClients.EventsAsync(Server, tenant, "pump-a")).Length);
+    }
+
+    [Fact]
+    public async Task OverWebSocket_AMessageIsStored()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var key = await MqttClients.DeviceKeyAsync(Server, tenant, "browser-device");
+        using var client = new MqttClientFactory().CreateMqttClient();
+        var uri = new UriBuilder(Server.BaseAddress) { Scheme = "ws", Path = "/mqtt" }.Uri.ToString();
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithWebSocketServer(o => o.WithUri(uri)).WithCredentials(key, "").WithClientId("ws-1").Build());
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await client.PublishAsync("v1/devices/me/telemetry", new { lux = 300 })).ReasonCode);
+        Assert.Single(await MqttClients.EventsAsync(Server, tenant, "browser-device"));
+    }
+
+    [Fact]
+    public async Task ASecondConnectionWithTheSameClientId_ReplacesTheFirst()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var key = await MqttClients.DeviceKeyAsync(Server, tenant, "twin");
+        using var first = await MqttClients.ConnectAsync(Port, key, "twin-client");
+        var dropped = new TaskCompletionSource<MqttClientDisconnectedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        first.DisconnectedAsync += e =>
+        {
+            dropped.TrySetResult(e);
+            return Task.CompletedTask;
+        };
+        using var second = await MqttClients.ConnectAsync(Port, key, "twin-client");
+        await dropped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(first.IsConnected);
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await second.PublishAsync("v1/devices/me/telemetry", new { v = 1 })).ReasonCode);
+    }
+
+    [Fact]
+    public async Task APayloadOverTheLimit_Disconnects_AndIsNotStored()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var key = await MqttClients.DeviceKeyAsync(Server, tenant, "big");
+        using var client = await MqttClients.ConnectAsync(Port, key, "big-1");
+        var dropped = new TaskCompletionSource<MqttClientDisconnectedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.DisconnectedAsync += e =>
+        {
+            dropped.TrySetResult(e);
+            return Task.CompletedTask;
+        };
+        var huge = "{\"blob\":\"" + new string('x', MqttFixture.MaxPayloadBytes) + "\"}";
+        try
+        {
+            var result = await client.PublishAsync("v1/devices/me/telemetry", huge);
+            Assert.NotEqual(MqttClientPublishReasonCode.Success, result.ReasonCode);
+        }
+        catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException or InvalidOperationException)
+        {
+            // Disconnected before the acknowledgement came back.
+        }
+        var disconnected = await dropped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(MqttClientDisconnectReason.PacketTooLarge, disconnected.Reason);
+        Assert.Empty(await MqttClients.EventsAsync(Server, tenant, "big"));
+    }
+
+    [Fact]
+    public async Task AThousandConcurrentConnections_EachPublish_AndEveryMessageIsStored()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var ingest = (await (await Server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/api-keys", new { role = "ingest" }, tenant.Key)).ReadJsonAsync()).Str("api_key");
+        var clients = new IMqttClient[1000];
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, clients.Length), new ParallelOptions { MaxDegreeOfParallelism = 50 }, async (i, _) =>
+                clients[i] = await MqttClients.ConnectAsync(Port, ingest, $"crowd-{i}", i % 2 == 0 ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311));
+            Assert.Equal(clients.Length, await MetricAsync("fleetwatch_mqtt_connections"));
+            var results = await Task.WhenAll(clients.Select(c => c.PublishAsync("v1/devices/me/telemetry", new { n = 1 })));
+            Assert.All(results, r => Assert.Equal(MqttClientPublishReasonCode.Success, r.ReasonCode));
+        }
+        finally
+        {
+            foreach (var client in clients) client?.Dispose();
+        }
+        var fleet = await (await Server.Client.GetAsync($"/projects/{tenant.ProjectId}/fleet?limit=1000&search=crowd-", tenant.Key)).ReadJsonAsync();
+        Assert.Equal(1000, fleet.Int("matched"));
+    }
+
+    /// <summary>The acknowledgement waits for a deliberately slow commit, yet many messages of one connection are in flight at once.</summary>
+    [Fact]
+    public async Task APubackWaitsForTheCommit_AndOneConnectionHasManyMessagesInFlight()
+    {
+        await using var slow = await TestServer.StartAsync(await fixture.Backend.CreateDatabaseAsync(), [.. MqttFixture.SettingsFor(ServerProcess.FreePort(), out var port),
+            "--Ingest:SlowCommitMs", "400"]);
+        var tenant = await Tenant.CreateAsync(slow);
+        var key = await MqttClients.DeviceKeyAsync(slow, tenant, "slowpoke");
+        using var client = await MqttClients.ConnectAsync(port, key, "slowpoke-1");
+
+        var clock = Stopwatch.StartNew();
+        var publish = client.PublishAsync("v1/devices/me/telemetry", new { n = 0 });
+        await Task.Delay(150);
+        Assert.False(publish.IsCompleted, "acknowledged while the commit was still sleeping");
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await publish).ReasonCode);
+        Assert.True(clock.ElapsedMilliseconds >= 350, $"acknowledged after {clock.ElapsedMilliseconds} ms, before the 400 ms commit");
+        Assert.Single(await MqttClients.EventsAsync(slow, tenant, "slowpoke"));
+
+        // Twenty messages, one connection: acknowledged together after a commit or two, not one commit each (8 s).
+        clock.Restart();
+        var results = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => client.PublishAsync("v1/devices/me/telemetry", new { n = i })));
+        Assert.All(results, r => Assert.Equal(MqttClientPublishReasonCode.Success, r.ReasonCode));
+        Assert.True(clock.ElapsedMilliseconds < 4_000, $"20 messages took {clock.ElapsedMilliseconds} ms: they were not in flight together");
+        Assert.Equal(21, (await MqttClients.EventsAsync(slow, tenant, "slowpoke")).Length);
+    }
+
+    private async Task<double> MetricAsync(string series)
+    {
+        var text = await (await Server.Client.GetAsync("/metrics", key: null)).Content.ReadAsStringAsync();
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+public abstract class MqttFixture(DatabaseBackend backend) : ServerFixture(backend)
+{
+    public const int MaxPayloadBytes = 64 * 1024;
+
+    public int MqttPort { get; } = ServerProcess.FreePort();
+
+    protected override string[] Settings => ["--Auth:CacheSeconds", "0", .. SettingsFor(MqttPort, out _)];
+
+    public static string[] SettingsFor(int port, out int chosen)
+    {
+        chosen = port;
+        return ["--Mqtt:Enabled", "true", "--Mqtt:Host", "127.0.0.1", "--Mqtt:Port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Mqtt:MaxPayloadBytes", MaxPayloadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+    }
+}
+
+public sealed class SqliteMqttFixture() : MqttFixture(new SqliteBackend());
+
+public sealed class PostgresMqttFixture() : MqttFixture(new PostgresBackend());
+
+public sealed class SqliteMqttTests(SqliteMqttFixture fixture) : MqttTests(fixture), IClassFixture<SqliteMqttFixture>;
+
+public sealed class PostgresMqttTests(PostgresMqttFixture fixture) : MqttTests(fixture), IClassFixture<PostgresMqttFixture>;
