@@ -120,6 +120,13 @@ for engine in $engines; do
     load_run connectivity --devices "${BENCH_CONNECTIVITY_DEVICES:-100000}" --prefix "heap_$mode" --detect "$([ "$mode" = on ] && echo 1 || echo 0)"
     stop_server
   done
+  say "$engine: MQTT QoS 1 over 100 and 1,000 connections, beside HTTP status POSTs on the same server"
+  mqtt_port=$(( port + 1 ))
+  start_server "$(fresh_db "$engine" "bench_mqtt_$RANDOM")" --Mqtt:Enabled true --Mqtt:Host 127.0.0.1 --Mqtt:Port "$mqtt_port"
+  wrk_run status_mqtt status
+  load_run mqtt --mqtt-port "$mqtt_port" --connections 100 --in-flight 8 --seconds "$seconds" --pid "$server_pid"
+  load_run mqtt --mqtt-port "$mqtt_port" --connections 1000 --in-flight 2 --seconds "$seconds" --pid "$server_pid"
+  stop_server
   say "$engine: bulk insert into the store without HTTP"
   while read -r name value; do R[$name]=$value; done < <(load store-insert --db "$(fresh_db "$engine" "bench_store_$RANDOM")" --points 2000000)
 
@@ -146,6 +153,9 @@ for engine in $engines; do
 | single status POST, connectivity tracker on vs off (fresh servers) | ${R[status_on_rps]} vs ${R[status_off_rps]} req/s | $(ratio "${R[status_on_rps]}" "${R[status_off_rps]}") |
 | batches of 1,000 points, tracker on vs off | ${R[batch_on_points_per_s]} vs ${R[batch_off_points_per_s]} points/s | $(ratio "${R[batch_on_points_per_s]}" "${R[batch_off_points_per_s]}") |
 | inactivity detected, ${BENCH_CONNECTIVITY_DEVICES:-100000} devices heard from once, timeouts 30–48 s by project | from deadline to stream frame p50 ${R[connectivity_delay_ms_p50]} ms, p99 ${R[connectivity_delay_ms_p99]} ms, max ${R[connectivity_delay_ms_max]} ms; ${R[connectivity_detected]} detected, ${R[connectivity_wrong]} missed, early or twice | |
+| MQTT QoS 1, 3 values a message, PUBACK after commit: 100 connections × 8 in flight | ${R[mqtt_100_msgs_per_s]} msg/s | $(ratio "${R[mqtt_100_msgs_per_s]}" "${R[status_mqtt_rps]}") of the same server's status POSTs (${R[status_mqtt_rps]} req/s) |
+| MQTT QoS 1: 1,000 connections × 2 in flight | ${R[mqtt_1000_msgs_per_s]} msg/s | $(ratio "${R[mqtt_1000_msgs_per_s]}" "${R[status_mqtt_rps]}") of the status POSTs |
+| memory per idle MQTT connection (1,000 connected) | ${R[mqtt_1000_heap_bytes_per_connection]} bytes of managed heap, ${R[mqtt_1000_rss_bytes_per_connection]} bytes of RSS | |
 | memory: managed heap per device heard from, tracker on vs off | ${R[heap_on_bytes_per_device]} vs ${R[heap_off_bytes_per_device]} bytes | tracker $(awk -v a="${R[heap_on_bytes_per_device]}" -v b="${R[heap_off_bytes_per_device]}" 'BEGIN { printf "%.0f", a - b }') bytes per device |
 TABLE
 done

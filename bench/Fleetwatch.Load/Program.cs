@@ -14,6 +14,7 @@ return args.FirstOrDefault() switch
     "disk" => await DiskBench.RunAsync(Options.Parse(args[1..])),
     "webhook-latency" => await WebhookBench.RunAsync(Options.Parse(args[1..])),
     "connectivity" => await ConnectivityBench.RunAsync(Options.Parse(args[1..])),
+    "mqtt" => await MqttBench.RunAsync(Options.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -30,6 +31,7 @@ static int Usage()
         fleetwatch-load disk          --db DB
         fleetwatch-load webhook-latency --url URL --key ADMIN_KEY [--samples 50]
         fleetwatch-load connectivity  --url URL --key ADMIN_KEY [--devices 100000] [--projects 10] [--detect 1] [--prefix heap]
+        fleetwatch-load mqtt          --url URL --key ADMIN_KEY --mqtt-port PORT [--connections 100] [--in-flight 8] [--seconds 10] [--pid SERVER_PID]
         """);
     return 2;
 }

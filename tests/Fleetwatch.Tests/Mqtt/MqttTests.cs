@@ -128,6 +128,28 @@ public abstract class MqttTests(MqttFixture fixture)
         Assert.Equal(2, (await MqttClients.EventsAsync(Server, tenant, "pump-a")).Length);
     }
 
+    /// <summary>ThingsBoard's SDKs subscribe at start, so subscribing works; but no client ever receives another's messages.</summary>
+    [Fact]
+    public async Task MosquittoSub_CanSubscribeToEverything_AndReceivesNoOnesData()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var listenerKey = await MqttClients.DeviceKeyAsync(Server, tenant, "snoop");
+        var publisherKey = await MqttClients.DeviceKeyAsync(Server, tenant, "victim");
+        var info = new ProcessStartInfo("mosquitto_sub") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "snoop-1",
+            "-u", listenerKey, "-t", "#", "-t", "v1/devices/me/rpc/request/+", "-C", "1", "-W", "3", "-v"])
+            info.ArgumentList.Add(argument);
+        using var subscriber = Process.Start(info)!;
+        var output = subscriber.StandardOutput.ReadToEndAsync();
+        await Task.Delay(500);
+        using var publisher = await MqttClients.ConnectAsync(Port, publisherKey, "victim-1");
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await publisher.PublishAsync("v1/devices/me/telemetry", new { secret = 42 })).ReasonCode);
+        await subscriber.WaitForExitAsync();
+        Assert.Equal(27, subscriber.ExitCode); // mosquitto_sub's "timed out": connected and subscribed, and nothing came
+        Assert.Equal("", await output);
+        Assert.Single(await MqttClients.EventsAsync(Server, tenant, "victim"));
+    }
+
     [Fact]
     public async Task OverWebSocket_AMessageIsStored()
     {
@@ -146,14 +168,9 @@ public abstract class MqttTests(MqttFixture fixture)
         var tenant = await Tenant.CreateAsync(Server);
         var key = await MqttClients.DeviceKeyAsync(Server, tenant, "twin");
         using var first = await MqttClients.ConnectAsync(Port, key, "twin-client");
-        var dropped = new TaskCompletionSource<MqttClientDisconnectedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        first.DisconnectedAsync += e =>
-        {
-            dropped.TrySetResult(e);
-            return Task.CompletedTask;
-        };
+        var dropped = Disconnection(first);
         using var second = await MqttClients.ConnectAsync(Port, key, "twin-client");
-        await dropped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await dropped.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(first.IsConnected);
         Assert.Equal(MqttClientPublishReasonCode.Success, (await second.PublishAsync("v1/devices/me/telemetry", new { v = 1 })).ReasonCode);
     }
@@ -164,12 +181,7 @@ public abstract class MqttTests(MqttFixture fixture)
         var tenant = await Tenant.CreateAsync(Server);
         var key = await MqttClients.DeviceKeyAsync(Server, tenant, "big");
         using var client = await MqttClients.ConnectAsync(Port, key, "big-1");
-        var dropped = new TaskCompletionSource<MqttClientDisconnectedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.DisconnectedAsync += e =>
-        {
-            dropped.TrySetResult(e);
-            return Task.CompletedTask;
-        };
+        var dropped = Disconnection(client);
         var huge = "{\"blob\":\"" + new string('x', MqttFixture.MaxPayloadBytes) + "\"}";
         try
         {
@@ -180,7 +192,7 @@ public abstract class MqttTests(MqttFixture fixture)
         {
             // Disconnected before the acknowledgement came back.
         }
-        var disconnected = await dropped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var disconnected = await dropped.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(MqttClientDisconnectReason.PacketTooLarge, disconnected.Reason);
         Assert.Empty(await MqttClients.EventsAsync(Server, tenant, "big"));
     }
@@ -233,9 +245,93 @@ public abstract class MqttTests(MqttFixture fixture)
         Assert.Equal(21, (await MqttClients.EventsAsync(slow, tenant, "slowpoke")).Length);
     }
 
-    private async Task<double> MetricAsync(string series)
+    /// <summary>Over the publish rate or the in-flight window, a client is disconnected, and what it sent past the limit is not kept.</summary>
+    [Fact]
+    public async Task AClientOverItsRateOrInFlightWindow_IsDisconnected()
     {
-        var text = await (await Server.Client.GetAsync("/metrics", key: null)).Content.ReadAsStringAsync();
+        await using var strict = await TestServer.StartAsync(await fixture.Backend.CreateDatabaseAsync(), [.. MqttFixture.SettingsFor(ServerProcess.FreePort(), out var port),
+            "--Mqtt:MaxPublishesPerSecond", "20", "--Mqtt:MaxInFlight", "3", "--Ingest:SlowCommitMs", "300"]);
+        var tenant = await Tenant.CreateAsync(strict);
+        var key = await MqttClients.DeviceKeyAsync(strict, tenant, "chatty");
+
+        using var fast = await MqttClients.ConnectAsync(port, key, "chatty-5");
+        var rateDisconnect = Disconnection(fast);
+        for (var i = 0; i < 100 && fast.IsConnected; i++)
+            await fast.PublishAsync("v1/devices/me/telemetry", new { i }, MqttQualityOfServiceLevel.AtMostOnce);
+        Assert.Equal(MqttClientDisconnectReason.MessageRateTooHigh, (await rateDisconnect.WaitAsync(TimeSpan.FromSeconds(10))).Reason);
+
+        // MQTT 5 clients are told the window in CONNACK and keep to it; a 3.1.1 client is not, and is cut off past it.
+        using var eager = await MqttClients.ConnectAsync(port, key, "chatty-3", MqttProtocolVersion.V311);
+        var windowDisconnect = Disconnection(eager);
+        var sends = Enumerable.Range(0, 10).Select(i => eager.PublishAsync("v1/devices/me/telemetry", new { window = i })).ToArray();
+        await windowDisconnect.WaitAsync(TimeSpan.FromSeconds(10));
+        var completed = await Task.WhenAll(sends.Select(async send =>
+        {
+            try
+            {
+                return (await send).ReasonCode == MqttClientPublishReasonCode.Success;
+            }
+            catch (Exception)
+            {
+                return false;
+            }
+        }));
+        Assert.True(completed.Count(ok => ok) <= 3, $"{completed.Count(ok => ok)} messages acknowledged past a window of 3");
+        Assert.True(await MetricAsync(strict, "fleetwatch_mqtt_messages_total{result=\"rate_limited\"}") >= 1);
+        Assert.True(await MetricAsync(strict, "fleetwatch_mqtt_messages_total{result=\"in_flight\"}") >= 1);
+    }
+
+    [Fact]
+    public async Task OverTls_WithKestrelsCertificate_AMessageIsStored()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var pfx = Path.Combine(Path.GetTempPath(), $"fleetwatch-mqtt-{Guid.NewGuid():N}.pfx");
+        await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "secret"));
+        try
+        {
+            var tlsPort = ServerProcess.FreePort();
+            await using var secure = await TestServer.StartAsync(await fixture.Backend.CreateDatabaseAsync(), [.. MqttFixture.SettingsFor(ServerProcess.FreePort(), out _),
+                "--Mqtt:TlsPort", tlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--Kestrel:Certificates:Default:Path", pfx, "--Kestrel:Certificates:Default:Password", "secret"]);
+            var tenant = await Tenant.CreateAsync(secure);
+            var deviceKey = await MqttClients.DeviceKeyAsync(secure, tenant, "vault");
+            using var client = new MqttClientFactory().CreateMqttClient();
+            string? presented = null;
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", tlsPort).WithCredentials(deviceKey, "").WithClientId("vault-1")
+                .WithTlsOptions(tls => tls.UseTls().WithCertificateValidationHandler(context =>
+                {
+                    presented = context.Certificate.Subject;
+                    return true;
+                })).Build());
+            Assert.Equal("CN=127.0.0.1", presented);
+            Assert.Equal(MqttClientPublishReasonCode.Success, (await client.PublishAsync("v1/devices/me/telemetry", new { locked = true })).ReasonCode);
+            Assert.Single(await MqttClients.EventsAsync(secure, tenant, "vault"));
+        }
+        finally
+        {
+            File.Delete(pfx);
+        }
+    }
+
+    private static Task<MqttClientDisconnectedEventArgs> Disconnection(IMqttClient client)
+    {
+        var disconnected = new TaskCompletionSource<MqttClientDisconnectedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.DisconnectedAsync += e =>
+        {
+            disconnected.TrySetResult(e);
+            return Task.CompletedTask;
+        };
+        return disconnected.Task;
+    }
+
+    private Task<double> MetricAsync(string series) => MetricAsync(Server, series);
+
+    private static async Task<double> MetricAsync(TestServer server, string series)
+    {
+        var text = await (await server.Client.GetAsync("/metrics", key: null)).Content.ReadAsStringAsync();
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
