@@ -35,7 +35,7 @@ public static class ConnectivityBench
         var sentMs = new double[devices];
         var inactive = new ConcurrentDictionary<string, (double ArrivedMs, double SinceMs)>();
         var duplicates = 0;
-        var heapBefore = await HeapAsync(admin);
+        var heapBefore = await Measure.HeapAsync(admin);
         var clients = tenants.Select(t => (options with { Key = t.Key }).Client(32)).ToArray();
         await Parallel.ForEachAsync(Enumerable.Range(0, devices), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (d, ct) =>
         {
@@ -47,7 +47,7 @@ public static class ConnectivityBench
         });
         var seededAt = NowMs();
         var seedingSeconds = (seededAt - sentMs.Min()) / 1000;
-        var heapAfter = await HeapAsync(admin);
+        var heapAfter = await Measure.HeapAsync(admin);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{prefix}_bytes_per_device {(heapAfter - heapBefore) / (double)devices:F0}"));
         foreach (var client in clients) client.Dispose();
         if (!detect) return 0;
@@ -148,9 +148,6 @@ public static class ConnectivityBench
         }
         return found;
     }
-
-    private static async Task<long> HeapAsync(HttpClient client) =>
-        long.Parse(await client.GetStringAsync("bench/heap"), CultureInfo.InvariantCulture);
 
     private static double NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 }

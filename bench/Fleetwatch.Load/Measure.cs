@@ -22,4 +22,8 @@ public static class Measure
         var sorted = values.Order().ToArray();
         return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
+
+    /// <summary>The server's live managed heap after a full collection (<c>GET /bench/heap</c>, mapped with <c>--Bench:NoopEndpoint true</c>).</summary>
+    public static async Task<long> HeapAsync(HttpClient client) =>
+        long.Parse(await client.GetStringAsync("bench/heap"), System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -25,7 +25,7 @@ public static class MqttBench
         var key = (await (await admin.PostAsJsonAsync($"projects/{project}/api-keys", new { role = "ingest" })).Content.ReadFromJsonAsync<JsonElement>())
             .GetProperty("api_key").GetString()!;
 
-        var heapBefore = await HeapAsync(admin);
+        var heapBefore = await Measure.HeapAsync(admin);
         var rssBefore = Rss(pid);
         var clients = new IMqttClient[connections];
         await Parallel.ForEachAsync(Enumerable.Range(0, connections), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
@@ -35,7 +35,7 @@ public static class MqttBench
                 .WithClientId($"bench-{connections}-{i}").WithTimeout(TimeSpan.FromSeconds(60)).Build(), ct);
         });
         await Task.Delay(1000);
-        var heapPerConnection = (await HeapAsync(admin) - heapBefore) / (double)connections;
+        var heapPerConnection = (await Measure.HeapAsync(admin) - heapBefore) / (double)connections;
         var rssPerConnection = (Rss(pid) - rssBefore) / (double)connections;
 
         // An untimed warm-up, then the timed run.
@@ -70,9 +70,6 @@ public static class MqttBench
         })));
         return (acknowledged, clock.Elapsed.TotalSeconds);
     }
-
-    private static async Task<long> HeapAsync(HttpClient client) =>
-        long.Parse(await client.GetStringAsync("bench/heap"), CultureInfo.InvariantCulture);
 
     /// <summary>The server's resident memory in bytes (it runs on this machine), or 0 without its pid.</summary>
     private static long Rss(long pid) => pid == 0 ? 0
