@@ -27,44 +27,83 @@ public static class Cli
         as a server administrator key. Any ASP.NET Core setting may follow as --Section:Key=value.
         """;
 
+    /// <summary>
+    /// Exit codes: 0 done, 1 failed while running, 2 bad usage (an unknown option, a --db or --urls not understood),
+    /// 3 could not start (a port in use, a database unreachable or not writable, a SQLite file another server holds).
+    /// A failure is one line on stderr, never a stack trace.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
         var rest = command == "serve" && (args.Length == 0 || args[0].StartsWith('-')) ? args : args[1..];
-        switch (command)
+        // Help touches nothing: no database is opened or created for it.
+        var help = rest.Contains("--help") || rest.Contains("-h");
+        try
         {
-            case "serve":
-                if (rest.Contains("--help") || rest.Contains("-h")) break;
-                try
-                {
+            switch (command)
+            {
+                case "serve":
+                    if (help) break;
+                    if (ServeArguments.Check(rest) is { } problem)
+                    {
+                        await Console.Error.WriteLineAsync($"fleetwatch serve: {problem}. See fleetwatch --help.");
+                        return StartupFailure.BadUsage;
+                    }
                     var app = await FleetwatchApp.BuildAsync(rest);
                     await app.RunAsync();
                     return 0;
-                }
-                catch (DevicesCsvException e)
-                {
-                    await Console.Error.WriteLineAsync($"fleetwatch: {e.Message}");
-                    return 1;
-                }
-            case "import":
-                return await ImportCommand.RunAsync(rest);
-            case "simulate":
-                return await SimulateCommand.RunAsync(rest);
-            case "keys":
-                return await KeysCommand.RunAsync(rest);
-            case "version":
-                Console.WriteLine(HealthApi.Version);
-                return 0;
-            case "help":
-                break;
-            default:
-                await Console.Error.WriteLineAsync($"Unknown command '{command}'.");
-                await Console.Error.WriteLineAsync(Usage);
-                return 2;
+                case "import" when help:
+                    Console.WriteLine(ImportUsage);
+                    return 0;
+                case "import":
+                    return await ImportCommand.RunAsync(rest);
+                case "simulate" when help:
+                    Console.WriteLine(SimulateCommand.Usage);
+                    return 0;
+                case "simulate":
+                    return await SimulateCommand.RunAsync(rest);
+                case "keys" when help:
+                    Console.WriteLine(KeysUsage);
+                    return 0;
+                case "keys":
+                    return await KeysCommand.RunAsync(rest);
+                case "version":
+                    Console.WriteLine(HealthApi.Version);
+                    return 0;
+                case "help":
+                    break;
+                default:
+                    await Console.Error.WriteLineAsync($"fleetwatch: unknown command '{command}'. See fleetwatch --help.");
+                    return StartupFailure.BadUsage;
+            }
+        }
+        catch (StartupFailure e)
+        {
+            await Console.Error.WriteLineAsync($"fleetwatch: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (DevicesCsvException e)
+        {
+            await Console.Error.WriteLineAsync($"fleetwatch: {e.Message}");
+            return 1;
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            // A port taken between the check and Kestrel's bind.
+            await Console.Error.WriteLineAsync($"fleetwatch: cannot listen: {e.Message}");
+            return StartupFailure.CannotStart;
         }
         Console.WriteLine(Usage);
         return 0;
     }
+
+    private const string ImportUsage = "  fleetwatch import devices.csv [--project NAME|ID] [--db DB]   register devices from a file (again is harmless)";
+
+    private const string KeysUsage = """
+          fleetwatch keys create --role admin|ingest|read [--project NAME|ID] [--org NAME] [--name TEXT] [--server] [--db DB]
+          fleetwatch keys list [--db DB]
+          fleetwatch keys revoke PREFIX [--db DB]
+        """;
 
     /// <summary>The value after <paramref name="name"/> (<c>--name value</c> or <c>--name=value</c>), if given.</summary>
     public static string? Option(string[] args, string name)

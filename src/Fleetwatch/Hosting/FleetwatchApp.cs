@@ -33,6 +33,9 @@ public static partial class FleetwatchApp
         builder.Configuration.AddEnvironmentVariables("FLEETWATCH_");
         if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
             builder.WebHost.UseUrls(DefaultUrl);
+        // Before any feature opens or creates anything: the addresses are free, and the database is understood.
+        if (!builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+            ListenCheck.EnsureFree(builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey), builder.Configuration);
 
         builder.Services.ConfigureHttpJsonOptions(o =>
         {

@@ -15,15 +15,35 @@ public sealed record DatabaseTarget(bool IsPostgres, string ConnectionString)
 
     public static DatabaseTarget From(IConfiguration configuration) => Parse(configuration["db"]);
 
+    public const string AcceptedForms = "a SQLite file path (fleetwatch.db), \"Data Source=path\", a PostgreSQL connection string " +
+        "(\"Host=…;Database=…;Username=…\") or a postgres://user:password@host:port/database URL";
+
+    /// <summary>The target <paramref name="value"/> names; <see cref="Hosting.StartupFailure"/> (bad usage) saying what was understood when it names none.</summary>
     public static DatabaseTarget Parse(string? value)
     {
         value = string.IsNullOrWhiteSpace(value) ? DefaultSqliteFile : value.Trim();
-        if (value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
-            return new DatabaseTarget(true, FromUrl(new Uri(value)));
-        if (value.Contains("Host=", StringComparison.OrdinalIgnoreCase) || value.Contains("Server=", StringComparison.OrdinalIgnoreCase))
-            return new DatabaseTarget(true, value);
-        return new DatabaseTarget(false, value.Contains('=') ? value : $"Data Source={value}");
+        try
+        {
+            if (value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+                return new DatabaseTarget(true, FromUrl(new Uri(value)));
+            if (value.Contains("Host=", StringComparison.OrdinalIgnoreCase) || value.Contains("Server=", StringComparison.OrdinalIgnoreCase))
+                return new DatabaseTarget(true, new NpgsqlConnectionStringBuilder(value).ConnectionString);
+            // Another scheme (mysql://…) would otherwise become a SQLite file named after it.
+            if (System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z][A-Za-z0-9+.-]*://"))
+                throw new ArgumentException($"{value.Split("://")[0]}:// is not a database Fleetwatch can use");
+            return new DatabaseTarget(false, value.Contains('=') ? new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(value).ConnectionString : $"Data Source={value}");
+        }
+        catch (Exception e) when (e is ArgumentException or UriFormatException or FormatException or KeyNotFoundException)
+        {
+            throw new Hosting.StartupFailure($"--db: {Redacted(value)} was not understood ({e.Message.TrimEnd('.')}); use {AcceptedForms}",
+                Hosting.StartupFailure.BadUsage);
+        }
     }
+
+    /// <summary>The value with any password replaced, for messages.</summary>
+    private static string Redacted(string value) =>
+        System.Text.RegularExpressions.Regex.Replace(
+            System.Text.RegularExpressions.Regex.Replace(value, "(?i)(password|pwd)=[^;]*", "$1=***"), "://([^:/@]+):[^@]*@", "://$1:***@");
 
     public IDatabase Open() => IsPostgres ? new PostgresStore(ConnectionString) : new SqliteStore(ConnectionString);
 

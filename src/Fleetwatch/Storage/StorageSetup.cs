@@ -15,6 +15,12 @@ public static partial class StorageSetup
     public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
     {
         var target = DatabaseTarget.From(builder.Configuration);
+        if (!target.IsPostgres)
+        {
+            // Taken before anything is created; held until the server is disposed (the container disposes what a factory made).
+            var held = Sqlite.SqliteServerLock.Acquire(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(target.ConnectionString).DataSource);
+            builder.Services.AddSingleton(_ => held);
+        }
         builder.Services.AddSingleton(target);
         builder.Services.AddSingleton(_ => target.Open());
         builder.Services.AddSingleton(s => (IApiKeyStore)s.GetRequiredService<IDatabase>());
@@ -53,16 +59,53 @@ public static partial class StorageSetup
     {
         var services = app.Services;
         var target = services.GetRequiredService<DatabaseTarget>();
+        services.GetService<Sqlite.SqliteServerLock>();
         var database = services.GetRequiredService<IDatabase>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetwatch.Storage");
         Log.Opening(logger, target.Describe());
 
         var candidate = ApiKeys.Generate(null, KeyRole.Admin, "bootstrap");
-        var outcome = await database.MigrateAsync(candidate, ct);
+        var outcome = await MigrateWhenReachableAsync(database, target, candidate, app.Configuration.GetValue("Storage:ConnectRetrySeconds", 30), logger, ct);
         services.GetRequiredService<Tenancy>().DefaultProjectId = outcome.DefaultProjectId;
         if (outcome.CreatedBootstrapKey) PrintBootstrapKey(candidate.Plaintext);
 
         await database.LoadMetricsAsync(services.GetRequiredService<MetricDictionary>(), ct);
+    }
+
+    /// <summary>
+    /// Opens and migrates the database. An unreachable PostgreSQL is tried again with backoff (1, 2, 4, 5, 5 … s), each
+    /// attempt logged, for <c>Storage:ConnectRetrySeconds</c> (30): a server started with its database, or restarted
+    /// while it restarts, waits for it. What retrying cannot fix — a wrong password, a missing database, a file that is
+    /// not SQLite — fails at once; either way it is one line and exit code 3.
+    /// </summary>
+    private static async Task<BootstrapOutcome> MigrateWhenReachableAsync(IDatabase database, DatabaseTarget target, NewApiKey candidate, int retrySeconds,
+        ILogger logger, CancellationToken ct)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await database.MigrateAsync(candidate, ct);
+            }
+            catch (Npgsql.PostgresException e)
+            {
+                throw new Hosting.StartupFailure($"{target.Describe()} refused: {e.MessageText} ({e.SqlState}); check --db", Hosting.StartupFailure.CannotStart);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                var delay = TimeSpan.FromSeconds(Math.Min(5, Math.Pow(2, attempt - 1)));
+                if (clock.Elapsed + delay > TimeSpan.FromSeconds(retrySeconds))
+                    throw new Hosting.StartupFailure($"cannot reach {target.Describe()} after {attempt} attempts in {clock.Elapsed.TotalSeconds:F0} s " +
+                        $"({e.InnerException?.Message ?? e.Message}); check --db, or wait longer with --Storage:ConnectRetrySeconds", Hosting.StartupFailure.CannotStart);
+                Log.Unreachable(logger, target.Describe(), attempt, delay.TotalSeconds, e.InnerException?.Message ?? e.Message);
+                await Task.Delay(delay, ct);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException e)
+            {
+                throw new Hosting.StartupFailure($"cannot open {target.Describe()}: {e.Message}", Hosting.StartupFailure.CannotStart);
+            }
+        }
     }
 
     /// <summary>For the CLI commands: opens the database named by --db or FLEETWATCH_DB and migrates it, as a first start would.</summary>
@@ -90,6 +133,9 @@ public static partial class StorageSetup
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = LogEvents.StorageUnreachable, Level = LogLevel.Warning, Message = "Cannot reach {Target} (attempt {Attempt}): {Reason}; trying again in {Seconds} s")]
+        public static partial void Unreachable(ILogger logger, string target, int attempt, double seconds, string reason);
+
         [LoggerMessage(EventId = LogEvents.StorageOpening, Level = LogLevel.Information, Message = "Storage: {Target}")]
         public static partial void Opening(ILogger logger, string target);
     }

@@ -57,23 +57,6 @@ public abstract class ServerLifecycleTests(DatabaseBackend backend)
         Assert.Equal(lastUsed[..19], keys[0].Str("last_used_at")[..19]);
     }
 
-    [Fact]
-    public async Task TwoNodesStartingAtOnce_MigrateOnce()
-    {
-        var database = await backend.CreateDatabaseAsync();
-        var starts = await Task.WhenAll(TestServer.StartAsync(database), TestServer.StartAsync(database));
-        await using var a = starts[0];
-        await using var b = starts[1];
-        var (_, key) = await a.NewProjectKeyAsync();
-        Assert.Equal("ok", (await (await b.Client.GetAsync("/health", key: null)).ReadJsonAsync()).Str("status"));
-        Assert.Equal(HttpStatusCode.Created, (await a.Client.PostJsonAsync("/status",
-            new { device_id = "n", timestamp = "2024-06-14T10:00:00Z", battery_level = 5, rssi = 0, online = true }, key)).StatusCode);
-        Assert.Equal(HttpStatusCode.Created, (await b.Client.PostJsonAsync("/status",
-            new { device_id = "n", timestamp = "2024-06-14T09:00:00Z", battery_level = 6, rssi = 0, online = true }, key)).StatusCode);
-        var history = await (await a.Client.GetAsync("/status/n/history", key)).ReadJsonAsync();
-        Assert.Equal(2, history.Int("total_records"));
-    }
-
     /// <summary>A status posted to one node is the latest on every node (SQLite has one node: the test runs on PostgreSQL).</summary>
     protected static async Task AssertLatestPropagatesAsync(TestServer a, TestServer b, string key)
     {
@@ -134,10 +117,43 @@ public abstract class ServerLifecycleTests(DatabaseBackend backend)
     }
 }
 
-public sealed class SqliteServerLifecycleTests() : ServerLifecycleTests(new SqliteBackend());
+public sealed class SqliteServerLifecycleTests() : ServerLifecycleTests(new SqliteBackend())
+{
+    /// <summary>SQLite has one writer: a second server on the same file is refused, and the file serves again once the first is gone.</summary>
+    [Fact]
+    public async Task ASecondServerOnTheSameFile_IsRefused_UntilTheFirstStops()
+    {
+        var database = await new SqliteBackend().CreateDatabaseAsync();
+        await using (var first = await TestServer.StartAsync(database))
+        {
+            var refused = await Assert.ThrowsAsync<Fleetwatch.Hosting.StartupFailure>(() => TestServer.StartAsync(database));
+            Assert.Equal(3, refused.ExitCode);
+            Assert.Contains($"is in use by another Fleetwatch server (process {Environment.ProcessId})", refused.Message);
+        }
+        await using var second = await TestServer.StartAsync(database);
+        Assert.Equal("ok", (await (await second.Client.GetAsync("/health", key: null)).ReadJsonAsync()).Str("status"));
+    }
+}
 
 public sealed class PostgresServerLifecycleTests() : ServerLifecycleTests(new PostgresBackend())
 {
+    [Fact]
+    public async Task TwoNodesStartingAtOnce_MigrateOnce()
+    {
+        var database = await new PostgresBackend().CreateDatabaseAsync();
+        var starts = await Task.WhenAll(TestServer.StartAsync(database), TestServer.StartAsync(database));
+        await using var a = starts[0];
+        await using var b = starts[1];
+        var (_, key) = await a.NewProjectKeyAsync();
+        Assert.Equal("ok", (await (await b.Client.GetAsync("/health", key: null)).ReadJsonAsync()).Str("status"));
+        Assert.Equal(HttpStatusCode.Created, (await a.Client.PostJsonAsync("/status",
+            new { device_id = "n", timestamp = "2024-06-14T10:00:00Z", battery_level = 5, rssi = 0, online = true }, key)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await b.Client.PostJsonAsync("/status",
+            new { device_id = "n", timestamp = "2024-06-14T09:00:00Z", battery_level = 6, rssi = 0, online = true }, key)).StatusCode);
+        var history = await (await a.Client.GetAsync("/status/n/history", key)).ReadJsonAsync();
+        Assert.Equal(2, history.Int("total_records"));
+    }
+
     [Fact]
     public async Task AStatusPostedToOneNode_IsTheLatestOnTheOther()
     {
