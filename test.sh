@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test, on SQLite and on PostgreSQL, on a fresh machine that has only the .NET SDK:
-# installs what it needs if missing (the PostgreSQL server, promtool, mosquitto-clients, Chromium, the Redocly CLI), starts a throwaway cluster on a
+# installs what it needs if missing (the PostgreSQL server, promtool, mosquitto-clients, Chromium, the Redocly CLI, dockerfilelint), starts a throwaway cluster on a
 # free loopback port as a non-root user, runs the suite, stops what it started, and ends with the line
 # "N passed, N failed".
 set -euo pipefail
@@ -48,6 +48,13 @@ if [ ! -x "$redocly" ]; then
   npm install --prefix "$root/.tools" --no-audit --no-fund --loglevel=error @redocly/cli@2.77.0 >/dev/null
 fi
 export FLEETWATCH_REDOCLY="$redocly"
+# dockerfilelint (npm) checks deploy/container/Dockerfile in InstallTests.
+dockerfilelint="$root/.tools/node_modules/.bin/dockerfilelint"
+if [ ! -x "$dockerfilelint" ]; then
+  say "installing dockerfilelint (npm)"
+  npm install --prefix "$root/.tools" --no-audit --no-fund --loglevel=error dockerfilelint@1.8.0 >/dev/null
+fi
+export FLEETWATCH_DOCKERFILELINT="$dockerfilelint"
 
 say "running the tests"
 status=0

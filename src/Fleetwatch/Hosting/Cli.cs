@@ -20,6 +20,7 @@ public static class Cli
           fleetwatch keys create --role admin|ingest|read [--project NAME|ID] [--org NAME] [--name TEXT] [--server]
           fleetwatch keys list
           fleetwatch keys revoke PREFIX
+          fleetwatch health [--url http://127.0.0.1:8000]   exit 0 when the server answers /health (for health checks)
           fleetwatch version
 
         DB is a SQLite file (default fleetwatch.db) or a PostgreSQL connection string ("Host=…;Database=…"
@@ -70,6 +71,8 @@ public static class Cli
                 case "version":
                     Console.WriteLine(HealthApi.Version);
                     return 0;
+                case "health":
+                    return await HealthCheckAsync(Option(rest, "--url") ?? FleetwatchApp.DefaultUrl);
                 case "help":
                     break;
                 default:
@@ -95,6 +98,23 @@ public static class Cli
         }
         Console.WriteLine(Usage);
         return 0;
+    }
+
+    /// <summary><c>fleetwatch health [--url URL]</c>: 0 when the server at URL answers <c>/health</c> with 200 (a container's health check, which has no curl).</summary>
+    private static async Task<int> HealthCheckAsync(string url)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            var response = await client.GetAsync(new Uri(new Uri(url), "/health"));
+            Console.WriteLine($"{url}/health: {(int)response.StatusCode}");
+            return response.IsSuccessStatusCode ? 0 : 1;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or UriFormatException)
+        {
+            await Console.Error.WriteLineAsync($"fleetwatch: {url}/health: {e.Message}");
+            return 1;
+        }
     }
 
     private const string ImportUsage = "  fleetwatch import devices.csv [--project NAME|ID] [--db DB]   register devices from a file (again is harmless)";
