@@ -29,5 +29,5 @@ public static class LogEvents
     // 3000: the fleet API
     public const int FleetDevicesImported = 3001, FleetAnonymousOn = 3002, FleetAnonymousOff = 3003;
     // 9000: requests
-    public const int UnhandledError = 9001, DatabaseFailure = 9002;
+    public const int UnhandledError = 9001, DatabaseFailure = 9002, ClientGone = 9003;
 }

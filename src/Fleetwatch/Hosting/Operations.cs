@@ -8,9 +8,14 @@ public static class Operations
 {
     public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
     {
-        // JSON lines for log collectors; plain lines when developing or asked for (Logging:Format=console).
+        // Readable lines for a person at a terminal, JSON lines for log collectors (stdout redirected to a file, a pipe,
+        // journald or a container runtime); --log-format console|json (or Logging:Format) says which.
         builder.Logging.ClearProviders();
-        var format = builder.Configuration["Logging:Format"] ?? (builder.Environment.IsDevelopment() ? "console" : "json");
+        var format = builder.Configuration["log-format"] ?? builder.Configuration["Logging:Format"]
+            ?? (builder.Environment.IsDevelopment() || !Console.IsOutputRedirected ? "console" : "json");
+        format = format.ToLowerInvariant();
+        if (format is not ("console" or "json"))
+            throw new StartupFailure($"--log-format: {format} is not console or json", StartupFailure.BadUsage);
         if (format.Equals("console", StringComparison.OrdinalIgnoreCase))
         {
             builder.Logging.AddSimpleConsole(o =>

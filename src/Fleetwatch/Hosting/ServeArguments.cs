@@ -9,7 +9,7 @@ public static class ServeArguments
 {
     /// <summary>The options of <c>serve</c>, and the host's own top-level settings a user may pass.</summary>
     private static readonly string[] Known =
-        ["--db", "--urls", "--devices", "--API_KEY", "--DEVICE_API_KEYS", "--environment", "--contentRoot", "--http_ports", "--https_ports"];
+        ["--db", "--urls", "--devices", "--log-format", "--API_KEY", "--DEVICE_API_KEYS", "--environment", "--contentRoot", "--http_ports", "--https_ports"];
 
     /// <summary>Why the arguments are wrong, or null when they are fine.</summary>
     public static string? Check(IReadOnlyList<string> args)

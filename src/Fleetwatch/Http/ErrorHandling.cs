@@ -29,6 +29,13 @@ public static partial class ErrorHandling
                 var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
                 var status = StatusFor(error);
                 var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetwatch.Errors");
+                if (status == ClientClosedRequest || context.RequestAborted.IsCancellationRequested)
+                {
+                    // The client went away mid-request (a load test ending, a device losing its link): nobody reads an answer.
+                    Log.ClientGone(logger, context.Request.Method, context.Request.Path);
+                    context.Response.StatusCode = ClientClosedRequest;
+                    return;
+                }
                 if (status == StatusCodes.Status500InternalServerError) Log.Unhandled(logger, error, context.Request.Method, context.Request.Path);
                 else if (IsDatabaseFailure(error)) Log.DatabaseFailed(logger, error!.GetBaseException().Message, context.Request.Method, context.Request.Path);
                 if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "1";
@@ -52,8 +59,14 @@ public static partial class ErrorHandling
         return app;
     }
 
+    /// <summary>nginx's status for a request its client abandoned; never seen by that client.</summary>
+    private const int ClientClosedRequest = 499;
+
     private static int StatusFor(Exception? error) => error switch
     {
+        OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionResetException or Microsoft.AspNetCore.Connections.ConnectionAbortedException
+            => ClientClosedRequest,
+        BadHttpRequestException { InnerException: Microsoft.AspNetCore.Connections.ConnectionResetException } => ClientClosedRequest,
         BadHttpRequestException bad => bad.StatusCode,
         IngestBackpressureException or StorageUnavailableException => StatusCodes.Status503ServiceUnavailable,
         _ when IsDatabaseFailure(error) => StatusCodes.Status503ServiceUnavailable,
@@ -89,6 +102,9 @@ public static partial class ErrorHandling
     {
         [LoggerMessage(EventId = LogEvents.UnhandledError, Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
         public static partial void Unhandled(ILogger logger, Exception? exception, string method, string path);
+
+        [LoggerMessage(EventId = LogEvents.ClientGone, Level = LogLevel.Debug, Message = "The client closed {Method} {Path} before it was answered")]
+        public static partial void ClientGone(ILogger logger, string method, string path);
 
         [LoggerMessage(EventId = LogEvents.DatabaseFailure, Level = LogLevel.Warning, Message = "Database failure in {Method} {Path}, answered 503: {Reason}")]
         public static partial void DatabaseFailed(ILogger logger, string reason, string method, string path);

@@ -163,6 +163,38 @@ public sealed partial class CommandLineTests : IDisposable
         Assert.All(jsonLines, l => Assert.True(l.TryGetProperty("Category", out _) && l.TryGetProperty("LogLevel", out _)));
     }
 
+    /// <summary>Load tests end, devices lose their link: a request abandoned half-sent is no error in the log.</summary>
+    [Fact]
+    public async Task AClientHangingUpMidRequest_IsNotLoggedAsAnError()
+    {
+        const string admin = "hangup-admin-key-0123456789";
+        var port = FreePort();
+        // Commits made slow, so a whole request is still waiting for its commit when its client goes.
+        using var server = ServerProcess.StartDrained(_directory, $"--urls http://127.0.0.1:{port} --Ingest:SlowCommitMs 200", admin, out var output);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await ServerProcess.WaitUntilUpAsync(client, server, output);
+        const string body = """{"device_id":"hangup","timestamp":"2024-06-14T10:00:00Z","battery_level":5,"rssi":-50,"online":true}""";
+        for (var i = 0; i < 20; i++)
+        {
+            using var socket = new TcpClient();
+            await socket.ConnectAsync(IPAddress.Loopback, port);
+            // Half the requests stop mid-body; the other half are whole and wait for their commit.
+            var sent = i % 2 == 0 ? body[..20] : body;
+            await socket.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+                $"POST /status HTTP/1.1\r\nHost: x\r\nX-API-Key: {admin}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n{sent}"));
+            await Task.Delay(50);
+            // A reset, not a polite close: as a killed load generator or a dropped radio link leaves it.
+            socket.Client.LingerState = new LingerOption(true, 0);
+        }
+        await Task.Delay(500);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+        await StopAsync(server);
+        string log;
+        lock (output) log = output.ToString();
+        Assert.DoesNotContain("\"LogLevel\":\"Error\"", log);
+        Assert.DoesNotContain("BadHttpRequestException", log);
+    }
+
     [GeneratedRegex("[0-9a-f]{8}\\.[A-Za-z0-9_-]{43}")]
     private static partial Regex KeyPattern();
 
