@@ -23,7 +23,7 @@ public static class LogEvents
     // 1900: bookkeeping flushed in the background
     public const int LatestTimesFlushFailed = 1901;
     // 2000: storage
-    public const int StorageOpening = 2001, DevicesLoaded = 2002, StartupLoaded = 2003, StorageUnreachable = 2004;
+    public const int StorageOpening = 2001, DevicesLoaded = 2002, StartupLoaded = 2003, StorageUnreachable = 2004, UnknownSetting = 2005;
     // 2100: the PostgreSQL event feed
     public const int FeedDisconnected = 2101, FeedCaughtUp = 2102;
     // 3000: the fleet API

@@ -20,12 +20,18 @@ public static class KeysCommand
             case "create":
                 return await CreateAsync(args, database, keys);
             case "list":
-                Console.WriteLine($"{"PREFIX",-10} {"ROLE",-7} {"PROJECT",-8} {"CREATED",-20} {"LAST USED",-20} {"REVOKED",-20} NAME");
-                foreach (var k in await keys.ListKeysAsync(null, CancellationToken.None))
-                {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{k.Prefix,-10} {ApiKeys.RoleName(k.Role),-7} {k.ProjectId?.ToString(CultureInfo.InvariantCulture) ?? "server",-8} {Time(k.CreatedMicros),-20} {Time(k.LastUsedMicros),-20} {Time(k.RevokedMicros),-20} {k.Name}"));
-                }
+                string[][] rows =
+                [
+                    ["PREFIX", "ROLE", "PROJECT", "CREATED", "LAST USED", "REVOKED", "NAME"],
+                    .. (await keys.ListKeysAsync(null, CancellationToken.None)).Select(k => new[]
+                    {
+                        k.Prefix, ApiKeys.RoleName(k.Role), k.ProjectId?.ToString(CultureInfo.InvariantCulture) ?? "server",
+                        Time(k.CreatedMicros), Time(k.LastUsedMicros), Time(k.RevokedMicros), k.Name ?? "",
+                    }),
+                ];
+                // Columns as wide as their widest cell, so they align whatever the times and names.
+                var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+                foreach (var row in rows) Console.WriteLine(string.Join("  ", row.Select((cell, c) => c == row.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd());
                 return 0;
             case "revoke" when args.Length > 1:
                 if (await keys.RevokeKeyAsync(args[1], CancellationToken.None))
@@ -71,7 +77,7 @@ public static class KeysCommand
         var key = ApiKeys.Generate(projectId, role, Cli.Option(args, "--name"));
         await keys.InsertKeyAsync(key, CancellationToken.None);
         Console.WriteLine(key.Plaintext);
-        await Console.Error.WriteLineAsync($"Created a {ApiKeys.RoleName(role)} key for {(projectId is null ? "the whole server" : $"project {projectId}")}; it is shown only this once.");
+        await Console.Error.WriteLineAsync($"Created {(role == KeyRole.Ingest || role == KeyRole.Admin ? "an" : "a")} {ApiKeys.RoleName(role)} key for {(projectId is null ? "the whole server" : $"project {projectId}")}; it is shown only this once.");
         return 0;
     }
 

@@ -1,13 +1,15 @@
+using System.ComponentModel;
+
 namespace Fleetwatch.Connectivity;
 
 public sealed class ConnectivityOptions
 {
-    /// <summary>A device is active while the server received anything from it this recently (a project or device may set its own).</summary>
+    [Description("A device is active while the server received anything from it this recently (a project or device may set its own).")]
     public int DefaultTimeoutSeconds { get; set; } = 300;
 
-    /// <summary>How often expired deadlines are looked at: transitions are recorded within the timeout plus this.</summary>
+    [Description("How often expired deadlines are looked at: transitions are recorded within the timeout plus this.")]
     public int CheckIntervalMs { get; set; } = 1000;
 
-    /// <summary>Off: nothing is tracked, no transitions are recorded and no inactivity rule fires (the bench compares ingest and memory with it on and off).</summary>
+    [Description("Off: nothing is tracked, no transitions are recorded and no inactivity rule fires (the bench compares ingest and memory with it on and off).")]
     public bool Enabled { get; set; } = true;
 }

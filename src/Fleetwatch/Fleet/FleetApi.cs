@@ -66,8 +66,8 @@ public static class FleetApi
             .WithSummary("Get a device's uptime per UTC day")
             .WithDescription("For the last `days` (1–366, default 30): distinct heartbeat minutes of each day ÷ the day's minutes (so far, for today) × 100.");
 
-        routes.MapGet("/", () => TypedResults.Ok(new RootResponse("Fleetwatch", HealthApi.Version, "/health"))).WithTags(ApiTags.Fleet)
-            .WithSummary("Name and version").WithDescription("What the original fleet service answered at its root: the server's name and version.");
+        routes.MapGet("/", () => TypedResults.Ok(new RootResponse("Fleetwatch", HealthApi.Version, "/health", "/ui/", "/docs"))).WithTags(ApiTags.Fleet)
+            .WithSummary("Name and version").WithDescription("What the original fleet service answered at its root: the server's name and version; and where the dashboard and the API docs are.");
         var debug = routes.MapGroup("/debug").WithAuthStyle(Style).RequireAccess(Access.Admin, "The debug endpoints need an admin key").WithTags(ApiTags.Fleet);
         debug.MapGet("/devices", (HttpContext http, DeviceRegistry devices) =>
             TypedResults.Ok(devices.InProject(http.GetScope().ProjectId).Select(d => new DebugDevice(d.ExternalId)).ToArray()))
@@ -130,7 +130,7 @@ public static class FleetApi
     /// <summary>The fleet API's clients read "msg": every error carries it beside the problem's detail.</summary>
     private static ProblemResult WithMsg(ProblemResult problem) => new(problem.StatusCode, problem.Detail, problem.Errors, [new("msg", problem.Detail)]);
 
-    public sealed record RootResponse(string Name, string Version, string Health);
+    public sealed record RootResponse(string Name, string Version, string Health, string Dashboard, string Docs);
 
     public sealed record DebugDevice(string DeviceId);
 }

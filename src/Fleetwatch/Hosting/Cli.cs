@@ -20,6 +20,7 @@ public static class Cli
           fleetwatch keys create --role admin|ingest|read [--project NAME|ID] [--org NAME] [--name TEXT] [--server]
           fleetwatch keys list
           fleetwatch keys revoke PREFIX
+          fleetwatch config [--list | --markdown]         every setting: option, environment name, default, what it does
           fleetwatch health [--url http://127.0.0.1:8000]   exit 0 when the server answers /health (for health checks)
           fleetwatch version
 
@@ -71,6 +72,15 @@ public static class Cli
                 case "version":
                     Console.WriteLine(HealthApi.Version);
                     return 0;
+                case "config" when rest.Contains("--markdown"):
+                    Console.Write(SettingsReference.AsMarkdown());
+                    return 0;
+                case "config" when rest.Contains("--list") || rest.Length == 0:
+                    Console.Write(SettingsReference.AsText());
+                    return 0;
+                case "config":
+                    await Console.Error.WriteLineAsync("fleetwatch config: use --list (a table) or --markdown (docs/configuration.md)");
+                    return StartupFailure.BadUsage;
                 case "health":
                     return await HealthCheckAsync(Option(rest, "--url") ?? FleetwatchApp.DefaultUrl);
                 case "help":

@@ -62,6 +62,7 @@ public static partial class FleetwatchApp
         builder.Services.AddCommitObservers();
 
         var app = builder.Build();
+        foreach (var (file, key, nearest) in SettingsReference.UnknownKeys(builder.Configuration)) Log.UnknownSetting(app.Logger, file, key, nearest ?? "none");
         // Each feature loads what it serves from memory, in dependency order, before the server takes a request.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await app.InitializeStorageAsync(ct);
@@ -127,5 +128,9 @@ public static partial class FleetwatchApp
         [LoggerMessage(EventId = LogEvents.StartupLoaded, Level = LogLevel.Information,
             Message = "Loaded at start in {StorageMs} ms (migrations, metric names), {DevicesMs} ms (devices), then {StatusesMs} ms (latest statuses) beside {BothMs} ms (with fleet uptime)")]
         public static partial void Loaded(ILogger logger, long storageMs, long devicesMs, long statusesMs, long bothMs);
+
+        [LoggerMessage(EventId = LogEvents.UnknownSetting, Level = LogLevel.Warning,
+            Message = "{File}: {Key} is not a setting Fleetwatch reads, so it is ignored (nearest: {Nearest}; every setting: fleetwatch config --list)")]
+        public static partial void UnknownSetting(ILogger logger, string file, string key, string nearest);
     }
 }

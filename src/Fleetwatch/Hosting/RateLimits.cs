@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
@@ -14,10 +15,15 @@ namespace Fleetwatch.Hosting;
 /// </summary>
 public sealed class RateLimitOptions
 {
+    [Description("Off: the platform API has no request limits (behind a proxy that limits already, or for benchmarks).")]
     public bool Enabled { get; set; } = true;
+    [Description("API keys a caller may create per hour.")]
     public int ApiKeysPerHour { get; set; } = 10;
+    [Description("Devices a caller may register per hour through the platform API.")]
     public int DevicesPerHour { get; set; } = 100;
+    [Description("Telemetry requests per minute per caller on the platform API.")]
     public int TelemetryPerMinute { get; set; } = 1000;
+    [Description("Telemetry requests per hour per caller on the platform API.")]
     public int TelemetryPerHour { get; set; } = 10000;
 }
 

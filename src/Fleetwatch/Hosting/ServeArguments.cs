@@ -41,7 +41,7 @@ public static class ServeArguments
     }
 
     /// <summary>Edit distance: insertions, deletions and substitutions.</summary>
-    private static int Distance(string a, string b)
+    internal static int Distance(string a, string b)
     {
         var previous = Enumerable.Range(0, b.Length + 1).ToArray();
         for (var i = 1; i <= a.Length; i++)

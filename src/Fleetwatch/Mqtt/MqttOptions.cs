@@ -1,28 +1,31 @@
+using System.ComponentModel;
+
 namespace Fleetwatch.Mqtt;
 
 /// <summary>The MQTT listener (<c>Mqtt:</c> settings). Off unless <see cref="Enabled"/>.</summary>
 public sealed class MqttOptions
 {
+    [Description("Serve MQTT (TCP, WebSocket, optionally TLS) from the same process.")]
     public bool Enabled { get; set; }
 
-    /// <summary>The plain TCP listener's port (0: any free port, for tests); on every address the HTTP URLs bind unless <see cref="Host"/> says otherwise.</summary>
+    [Description("The plain TCP listener's port (0: any free port, for tests); on every address the HTTP URLs bind unless Host says otherwise.")]
     public int Port { get; set; } = 1883;
 
-    /// <summary>The address of the TCP listeners: <c>*</c> for all, else an IP address or <c>localhost</c>.</summary>
+    [Description("The address of the TCP listeners: * for all, else an IP address or localhost.")]
     public string Host { get; set; } = "*";
 
-    /// <summary>A TLS listener (8883 is usual) with Kestrel's certificate (<c>Kestrel:Certificates:Default</c>); 0: none.</summary>
+    [Description("A TLS listener (8883 is usual) with Kestrel's certificate (Kestrel:Certificates:Default); 0: none.")]
     public int TlsPort { get; set; }
 
-    /// <summary>MQTT over WebSocket on the HTTP listener (subprotocol <c>mqtt</c>); empty: none.</summary>
+    [Description("MQTT over WebSocket on the HTTP listener (subprotocol mqtt); empty: none.")]
     public string WebSocketPath { get; set; } = "/mqtt";
 
-    /// <summary>A larger payload disconnects the client (MQTT 5: reason 0x95, packet too large).</summary>
+    [Description("A larger payload disconnects the client (MQTT 5: reason 0x95, packet too large).")]
     public int MaxPayloadBytes { get; set; } = 256 * 1024;
 
-    /// <summary>QoS 1 and 2 messages of one connection waiting for their commit; one more disconnects it (0x93). Sent to MQTT 5 clients as the receive maximum.</summary>
+    [Description("QoS 1 and 2 messages of one connection waiting for their commit; one more disconnects it (0x93). Sent to MQTT 5 clients as the receive maximum.")]
     public int MaxInFlight { get; set; } = 1000;
 
-    /// <summary>Publishes per second per connection, averaged over a second's burst; a client over it is disconnected (0x96, message rate too high).</summary>
+    [Description("Publishes per second per connection, averaged over a second's burst; a client over it is disconnected (0x96, message rate too high).")]
     public int MaxPublishesPerSecond { get; set; } = 5000;
 }

@@ -78,7 +78,7 @@ public static class SimulateCommand
             if (ids.Add(id)) text.Append(id).Append('\n');
         }
         await File.WriteAllTextAsync(path, text.ToString());
-        await output.WriteLineAsync($"Wrote {count:N0} device ids to {path}. Start the server with: fleetwatch serve --devices {path} --urls http://127.0.0.1:6733");
+        await output.WriteLineAsync($"Wrote {count:N0} device ids to {Path.GetFullPath(path)}. Start the server with: fleetwatch serve --devices {path} --urls http://127.0.0.1:6733");
         return AllMatched;
     }
 
@@ -142,7 +142,7 @@ internal sealed class Simulation(SimulationSettings settings, IReadOnlyList<stri
 
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"Sent {deliveries.Length:N0} requests ({heartbeats:N0} heartbeats, {deliveries.Length - heartbeats:N0} stats) in {elapsed:F1} s: {deliveries.Length / Math.Max(elapsed, 1e-3):N0} requests/s with {settings.Concurrency} connections; {client.Retries:N0} retried after 503/429."));
-        await output.WriteLineAsync($"{summary} Results in {settings.ResultsPath}.");
+        await output.WriteLineAsync($"{summary} Results in {Path.GetFullPath(settings.ResultsPath)}.");
         return mismatched == 0 ? SimulateCommand.AllMatched : SimulateCommand.SomeMismatched;
     }
 

@@ -1,14 +1,16 @@
+using System.ComponentModel;
+
 namespace Fleetwatch.Status;
 
 public sealed class StatusOptions
 {
-    /// <summary>A device whose latest battery is below this is at risk.</summary>
+    [Description("A device whose latest battery is below this is at risk.")]
     public int AtRiskBatteryBelow { get; set; } = 20;
 
-    /// <summary>A device that has sent no status for longer than this is at risk.</summary>
+    [Description("A device that has sent no status for longer than this is at risk.")]
     public int AtRiskSilentMinutes { get; set; } = 30;
 
-    /// <summary>Optional: a device whose latest RSSI is below this (e.g. −80 dBm) is at risk too. Off by default, as in the contract.</summary>
+    [Description("Optional: a device whose latest RSSI is below this (e.g. −80 dBm) is at risk too. Off by default, as in the contract.")]
     public int? AtRiskRssiBelow { get; set; }
 
     /// <summary>Whether <see cref="AtRiskReasons"/> has any reason, without building them (summaries count many devices).</summary>

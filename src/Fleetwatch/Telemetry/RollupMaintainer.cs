@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Fleetwatch.Model;
 using Microsoft.Extensions.Options;
 
@@ -5,7 +6,7 @@ namespace Fleetwatch.Telemetry;
 
 public sealed class RollupOptions
 {
-    /// <summary>How often the hours that sealed since the last look are rolled up.</summary>
+    [Description("How often the hours that sealed since the last look are rolled up.")]
     public int IntervalMs { get; set; } = 30_000;
 }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -10,14 +11,19 @@ namespace Fleetwatch.Webhooks;
 
 public sealed class WebhookOptions
 {
-    /// <summary>How often each node looks for due deliveries.</summary>
+    [Description("How often each node looks for due deliveries.")]
     public int PollMilliseconds { get; set; } = 500;
+    [Description("Delivery attempts after the first before a webhook delivery is marked failed.")]
     public int MaxRetries { get; set; } = 8;
-    /// <summary>Seconds before the first retry; it doubles per retry up to <see cref="MaxDelaySeconds"/> (plus jitter).</summary>
+    [Description("Seconds before the first retry; it doubles per retry up to MaxDelaySeconds (plus jitter).")]
     public double BaseDelaySeconds { get; set; } = 5;
+    [Description("The longest wait between two delivery attempts.")]
     public double MaxDelaySeconds { get; set; } = 1800;
+    [Description("Failures within the window that open a webhook URL's circuit breaker.")]
     public int BreakerFailures { get; set; } = 5;
+    [Description("The window in which failures are counted.")]
     public int BreakerWindowSeconds { get; set; } = 300;
+    [Description("How long an open circuit holds deliveries before one probe is let through.")]
     public double BreakerOpenSeconds { get; set; } = 60;
 }
 

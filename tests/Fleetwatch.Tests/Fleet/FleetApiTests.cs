@@ -212,6 +212,8 @@ public abstract class FleetApiTests(ServerFixture fixture)
         await (await Client.GetAsync("/debug/devices", key: null)).ProblemAsync(401);
         var root = await (await Client.GetAsync("/", key: null)).ReadJsonAsync();
         Assert.Equal("Fleetwatch", root.Str("name"));
+        Assert.Equal("/ui/", root.Str("dashboard"));
+        Assert.Equal("/docs", root.Str("docs"));
     }
 }
 

@@ -10,7 +10,7 @@ namespace Fleetwatch.Tests.Hosting;
 /// </summary>
 public sealed class InstallTests : IDisposable
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = Repository.Root;
     private readonly string _directory = Directory.CreateTempSubdirectory("fleetwatch-install-").FullName;
 
     [Fact]
@@ -116,13 +116,6 @@ public sealed class InstallTests : IDisposable
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(timeout);
         return (process.ExitCode, await output + await error);
-    }
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "build.sh"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("build.sh not found above " + AppContext.BaseDirectory);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
