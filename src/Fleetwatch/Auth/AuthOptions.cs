@@ -10,6 +10,6 @@ public sealed class AuthOptions
     [Description("The original platform's open bootstrap: creating orgs, projects and keys needs no key at all. Only for trusted networks; the start-up log warns while it is on.")]
     public bool OpenBootstrap { get; set; }
 
-    [Description("The telemetry backend's reads (devices, latest, history, aggregates of the default project) need no key, as in the original (CONTRACTS.md §4). False requires a read key there too.")]
+    [Description("The telemetry backend's reads (devices, latest, history, aggregates of the default project) need no key, as in the original (docs/compatibility.md). False requires a read key there too.")]
     public bool AnonymousBackendReads { get; set; } = true;
 }
