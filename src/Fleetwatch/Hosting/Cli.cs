@@ -40,17 +40,19 @@ public static class Cli
         var rest = command == "serve" && (args.Length == 0 || args[0].StartsWith('-')) ? args : args[1..];
         // Help touches nothing: no database is opened or created for it.
         var help = rest.Contains("--help") || rest.Contains("-h");
+        if (!help && Arguments.Commands.ContainsKey(command) && Arguments.Check(command, rest) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"fleetwatch {command}: {problem}. See fleetwatch {(command == "serve" ? "" : command + " ")}--help.");
+            return StartupFailure.BadUsage;
+        }
         try
         {
             switch (command)
             {
+                case "config" or "health" or "version" when help:
+                    break;
                 case "serve":
                     if (help) break;
-                    if (ServeArguments.Check(rest) is { } problem)
-                    {
-                        await Console.Error.WriteLineAsync($"fleetwatch serve: {problem}. See fleetwatch --help.");
-                        return StartupFailure.BadUsage;
-                    }
                     var app = await FleetwatchApp.BuildAsync(rest);
                     await app.RunAsync();
                     return 0;

@@ -88,7 +88,7 @@ public static class SettingsReference
                     var key = $"{section}:{name}";
                     if (known.Contains(key)) continue;
                     var nearest = known.Where(k => k.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase))
-                        .MinBy(k => ServeArguments.Distance(k.ToLowerInvariant(), key.ToLowerInvariant()));
+                        .MinBy(k => Arguments.Distance(k.ToLowerInvariant(), key.ToLowerInvariant()));
                     yield return (provider.Source.Path ?? "a settings file", key, nearest);
                 }
             }

@@ -21,6 +21,11 @@ public sealed class StartupFailureTests : IDisposable
     [InlineData("--urls 9000", "--urls: 9000 is not a URL like http://127.0.0.1:8000")]
     [InlineData("--db mysql://u@h/x", "--db: mysql://u@h/x was not understood (mysql:// is not a database Fleetwatch can use); use a SQLite file path")]
     [InlineData("--db Hots=localhost;Database=x", "--db: Hots=localhost;Database=x was not understood")]
+    [InlineData("keys create --rol read", "fleetwatch keys: unknown option --rol (did you mean --role?)")]
+    [InlineData("simulate --minuts 3", "fleetwatch simulate: unknown option --minuts (did you mean --minutes?)")]
+    [InlineData("import a.csv b.csv", "fleetwatch import: unexpected argument 'b.csv'")]
+    [InlineData("config --lst", "fleetwatch config: unknown option --lst (did you mean --list?)")]
+    [InlineData("frobnicate", "fleetwatch: unknown command 'frobnicate'")]
     public async Task BadArguments_AreOneLine_ExitCode2_AndCreateNothing(string arguments, string expected)
     {
         var (code, stderr) = await RunAsync(arguments);
@@ -103,6 +108,8 @@ public sealed class StartupFailureTests : IDisposable
     [InlineData("keys create --help")]
     [InlineData("import --help")]
     [InlineData("simulate --help")]
+    [InlineData("config --help")]
+    [InlineData("health --help")]
     public async Task Help_PrintsUsage_AndTouchesNothing(string arguments)
     {
         var (code, stderr, stdout) = await RunWithOutputAsync(arguments);
