@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test, on SQLite and on PostgreSQL, on a fresh machine that has only the .NET SDK:
-# installs what it needs if missing (the PostgreSQL server, promtool, mosquitto-clients, Chromium, the Redocly CLI, dockerfilelint), starts a throwaway cluster on a
+# installs what it needs if missing (the PostgreSQL server, promtool, mosquitto-clients, Chromium, the Redocly CLI, dockerfilelint, nginx-light), starts a throwaway cluster on a
 # free loopback port as a non-root user, runs the suite, stops what it started, and ends with the line
 # "N passed, N failed".
 set -euo pipefail
@@ -27,6 +27,15 @@ if ! command -v mosquitto_pub >/dev/null; then
   say "installing mosquitto-clients (apt-get)"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto-clients >/dev/null
+fi
+
+# nginx (Debian's nginx-light) checks deploy/nginx/fleetwatch.conf with nginx -t in InstallTests; only the binary is used.
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  say "installing nginx-light (apt-get)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+  # The package starts a server where it can; the tests need only nginx -t.
+  as_root pkill -x nginx >/dev/null 2>&1 || true
 fi
 
 # Headless Chromium (Debian's package) for the dashboard's browser tests, driven by Microsoft.Playwright.

@@ -68,6 +68,29 @@ public sealed class InstallTests : IDisposable
         Assert.Contains("Issues: None found", output);
     }
 
+    [Fact]
+    public async Task TheNginxExample_PassesNginxTest()
+    {
+        // nginx -t opens the certificates the example names: a throwaway pair stands in for Let's Encrypt's.
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=fleetwatch.example.com", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var pem = Path.Combine(_directory, "fullchain.pem");
+        var privateKey = Path.Combine(_directory, "privkey.pem");
+        await File.WriteAllTextAsync(pem, certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(privateKey, key.ExportPkcs8PrivateKeyPem());
+        var site = (await File.ReadAllTextAsync(Path.Combine(Root, "deploy/nginx/fleetwatch.conf")))
+            .Replace("/etc/letsencrypt/live/fleetwatch.example.com/fullchain.pem", pem, StringComparison.Ordinal)
+            .Replace("/etc/letsencrypt/live/fleetwatch.example.com/privkey.pem", privateKey, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(_directory, "site.conf"), site);
+        var main = Path.Combine(_directory, "nginx.conf");
+        await File.WriteAllTextAsync(main, $"pid {_directory}/nginx.pid;\nerror_log stderr;\nevents {{}}\nhttp {{\n  access_log off;\n  include {_directory}/site.conf;\n}}\n");
+        var nginx = File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
+        var (code, output) = await RunToolAsync(nginx, $"-t -q -c {main} -p {_directory}");
+        Assert.True(code == 0, $"nginx -t: {output}");
+    }
+
     /// <summary>Runs <c>./build.sh</c> once per test run: the executable is built from this checkout's sources.</summary>
     private static async Task<string> BuildAsync()
     {
