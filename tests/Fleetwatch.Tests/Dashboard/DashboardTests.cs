@@ -57,6 +57,9 @@ public sealed class DashboardTests : IAsyncLifetime
         await StatusAsync(server, tenant, "d-3", 60, online: false);
         var d3 = (await (await server.Client.GetAsync($"/projects/{tenant.ProjectId}/devices", tenant.Key)).ReadJsonAsync()).EnumerateArray().Single(d => d.Str("external_id") == "d-3").Long("id");
         await server.Client.SendJsonAsync(HttpMethod.Patch, $"/projects/{tenant.ProjectId}/devices/{d3}/tags", new { tags = new[] { "roof" } }, tenant.Key);
+        // Heartbeats in two neighbouring minutes: the fleet API's formula gives 200% uptime, which the page shows capped.
+        foreach (var secondsAgo in new[] { 60, 0 })
+            await server.Client.PostJsonAsync("/api/v1/devices/d-1/heartbeat", new { sent_at = DateTime.UtcNow.AddSeconds(-secondsAgo).ToString("O") }, tenant.Key);
 
         var page = await _browser.NewPageAsync();
         await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
@@ -79,6 +82,13 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal("active", await page.InnerTextAsync("tr[data-device='d-3'] .connectivity"));
         Assert.Equal("offline", await page.InnerTextAsync("tr[data-device='d-3'] .reported"));
         Assert.DoesNotContain(tenant.Key, page.Url);
+        // Tags, at-risk reasons and both times are in the row itself; uptime is capped, with the API's figure explained.
+        Assert.Equal("roof", await page.InnerTextAsync("tr[data-device='d-3'] .tag"));
+        Assert.Contains("battery", await page.InnerTextAsync("tr[data-device='d-2'] .reasons"));
+        Assert.NotEqual("—", await page.InnerTextAsync("tr[data-device='d-1'] .device-time"));
+        Assert.NotEqual("—", await page.InnerTextAsync("tr[data-device='d-1'] .seen"));
+        Assert.Equal("100.0", await page.InnerTextAsync("tr[data-device='d-1'] .uptime"));
+        Assert.Contains("200.0%", await page.GetAttributeAsync("tr[data-device='d-1'] .uptime", "title"));
 
         // Search, filters and sorting are answered by the server, a page at a time.
         await page.FillAsync("#search", "d-2");
@@ -100,6 +110,25 @@ public sealed class DashboardTests : IAsyncLifetime
         await Task.Delay(300); // the stream is open once the page has drawn
         await StatusAsync(server, tenant, "d-1", 77);
         await page.WaitForFunctionAsync("() => document.querySelector(\"tr[data-device='d-1'] .battery\")?.textContent === '77'");
+    }
+
+    [Fact]
+    public async Task OnAPhone_TheFleetTableBecomesLabelledCards()
+    {
+        await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
+        var tenant = await Tenant.CreateAsync(server);
+        await StatusAsync(server, tenant, "pocket-1", 55);
+        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 375, Height = 740 } });
+        await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
+        await page.FillAsync("#api-key", tenant.Key);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForSelectorAsync("#devices tbody tr[data-device='pocket-1']");
+        Assert.Equal("none", await page.EvalOnSelectorAsync<string>("#devices thead", "e => getComputedStyle(e).display"));
+        Assert.Equal("block", await page.EvalOnSelectorAsync<string>("#devices tbody tr", "e => getComputedStyle(e).display"));
+        Assert.Equal("\"Battery %\"", await page.EvalOnSelectorAsync<string>("tr[data-device='pocket-1'] .battery", "e => getComputedStyle(e, '::before').content"));
+        // Nothing sticks out sideways: the page is no wider than the phone.
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 375"), "the page scrolls sideways on a phone");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "fleetwatch-fleet-phone.png"), FullPage = true });
     }
 
     [Fact]

@@ -98,25 +98,47 @@ async function showFleet() {
   const pager = el("div", { class: "toolbar" });
   const tagSelect = el("select", { id: "tag", onchange: (e) => { state.tag = e.target.value; state.page = 0; load(); } }, el("option", { value: "" }, "any tag"));
   // Two facts, two columns: connectivity is what the server sees (heard from within the timeout), reported is the device's own flag.
-  const columns = [["device_id", "Device"], ["connectivity", "Connectivity"], ["state", "Reported"], ["battery_level", "Battery %"], ["rssi", "Signal dBm"],
-    ["last_seen", "Last seen"], ["uptime", "Uptime %"], ["open_alerts", "Open alerts"]];
-  const head = el("tr", {}, columns.map(([field, label]) => el("th", { "data-sort": field, onclick: () => {
+  // Columns with a sort field sort on the server; the others (tags, device time) do not. On a phone each row becomes a
+  // card, its cells labelled by data-label.
+  const columns = [["device_id", "Device"], [null, "Tags"], ["connectivity", "Connectivity"], ["state", "Reported"], ["battery_level", "Battery %"],
+    ["rssi", "Signal dBm"], ["last_seen", "Last seen"], [null, "Device time"], ["uptime", "Uptime %"], ["open_alerts", "Open alerts"]];
+  const head = el("tr", {}, columns.map(([field, label]) => field
+    ? el("th", { "data-sort": field, tabindex: "0", onclick: () => sortBy(field), onkeydown: (e) => { if (e.key === "Enter") sortBy(field); } }, label)
+    : el("th", {}, label)));
+  function sortBy(field) {
     state.descending = state.sort === field ? !state.descending : false;
     state.sort = field;
     load();
-  } }, label)));
+  }
 
   function row(d) {
     const stateText = d.online === null ? "no status" : d.online ? "online" : "offline";
-    return el("tr", { "data-device": d.device_id, class: d.at_risk.length ? "risk" : "", title: d.at_risk.join("; ") },
-      el("td", {}, el("a", { href: `#/device/${encodeURIComponent(d.device_id)}` }, d.device_id)),
-      el("td", { class: `connectivity ${d.connectivity}`, title: d.connectivity_since ? `since ${formatTime(d.connectivity_since)}` : "never heard from" }, d.connectivity),
-      el("td", { class: `reported ${d.online === null ? "" : d.online ? "online" : "offline"}` }, stateText),
-      el("td", { class: "battery" }, d.battery_level ?? "—"),
-      el("td", { class: "rssi" }, d.rssi ?? "—"),
-      el("td", { class: "seen", title: d.device_time ? `device time ${formatTime(d.device_time)}` : "" }, formatTime(d.last_seen)),
-      el("td", {}, d.uptime === null ? "—" : d.uptime.toFixed(1)),
-      el("td", { class: d.open_alerts ? "alerts" : "" }, d.open_alerts));
+    const named = d.name && d.name !== d.device_id;
+    const cell = (label, attributes, ...children) => el("td", { "data-label": label, ...attributes }, ...children);
+    return el("tr", { "data-device": d.device_id, class: d.at_risk.length ? "risk" : "" },
+      cell("Device", { class: "device" },
+        el("a", { href: `#/device/${encodeURIComponent(d.device_id)}` }, named ? d.name : d.device_id),
+        named ? el("div", { class: "id" }, d.device_id) : "",
+        // Why a device is at risk, in the row itself rather than in a tooltip.
+        d.at_risk.length ? el("div", { class: "reasons" }, d.at_risk.join("; ")) : ""),
+      cell("Tags", { class: "tags" }, d.tags.map((t) => el("span", { class: "tag" }, t))),
+      cell("Connectivity", { class: `connectivity ${d.connectivity}`, title: d.connectivity_since ? `since ${formatTime(d.connectivity_since)}` : "never heard from" }, d.connectivity),
+      cell("Reported", { class: `reported ${d.online === null ? "" : d.online ? "online" : "offline"}` }, stateText),
+      cell("Battery %", { class: "battery" }, d.battery_level ?? "—"),
+      cell("Signal dBm", { class: "rssi" }, d.rssi ?? "—"),
+      cell("Last seen", { class: "seen", title: "when the server last received anything from the device" }, formatTime(d.last_seen)),
+      cell("Device time", { class: "device-time", title: "the device's own newest timestamp" }, formatTime(d.device_time)),
+      uptimeCell(d.uptime),
+      cell("Open alerts", { class: d.open_alerts ? "alerts" : "" }, d.open_alerts));
+  }
+
+  // The fleet API's uptime (its original formula) exceeds 100 when heartbeats land at both ends of the span: shown
+  // capped, with the figure the API gives in the tooltip.
+  function uptimeCell(uptime) {
+    if (uptime === null) return el("td", { "data-label": "Uptime %", class: "uptime" }, "—");
+    return el("td", { "data-label": "Uptime %", class: "uptime", title: uptime > 100
+      ? `${uptime.toFixed(1)}% by the fleet API's formula (distinct heartbeat minutes ÷ minutes between the first and last), which counts both ends: shown as 100`
+      : "distinct heartbeat minutes ÷ minutes between the first and last heartbeat" }, Math.min(uptime, 100).toFixed(1));
   }
 
   async function load() {
