@@ -175,4 +175,36 @@ public sealed class DashboardTests : IAsyncLifetime
         await page.WaitForSelectorAsync("#device-alerts tbody tr");
         Assert.Contains("acknowledged", await page.InnerTextAsync("#device-alerts"));
     }
+
+    [Fact]
+    public async Task TheAlertsPage_NamesAndLinksDevices_FiltersBySeverity_AndAcknowledgesManyAtOnce()
+    {
+        await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
+        var tenant = await Tenant.CreateAsync(server);
+        Assert.Equal(HttpStatusCode.Created, (await server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/devices",
+            new { external_id = "pump-7", name = "Boiler room pump", tags = Array.Empty<string>() }, tenant.Key)).StatusCode);
+        await server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/rules",
+            new { name = "Battery critical", metric = "battery_level", @operator = "<", threshold = 10, severity = "critical" }, tenant.Key);
+        foreach (var device in new[] { "pump-7", "pump-8", "pump-9" }) await StatusAsync(server, tenant, device, 5);
+        for (var i = 0; i < 100 && (await (await server.Client.GetAsync($"/projects/{tenant.ProjectId}/alerts", tenant.Key)).ReadJsonAsync()).GetArrayLength() < 3; i++)
+            await Task.Delay(50);
+
+        var page = await SignInAsync(server, tenant.Key);
+        await page.WaitForSelectorAsync("#devices");
+        await page.GotoAsync(new Uri(server.BaseAddress, "/ui/#/alerts").ToString());
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#alerts tbody tr').length === 3");
+        Assert.Contains("#/device/pump-9", await page.GetAttributeAsync("#alerts tbody tr:has-text('pump-9') td.device a", "href"));
+        Assert.Equal("#/device/pump-7", await page.GetAttributeAsync("#alerts td.device a:has-text('Boiler room pump')", "href"));
+        Assert.Equal("critical", await page.InnerTextAsync("#alerts tbody tr >> nth=0 >> .badge"));
+        await page.SelectOptionAsync("#alert-severity", "info");
+        await page.WaitForSelectorAsync("#alerts-empty", new PageWaitForSelectorOptions { State = WaitForSelectorState.Visible });
+        await page.SelectOptionAsync("#alert-severity", "critical");
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#alerts tbody tr').length === 3");
+
+        await page.CheckAsync("#select-all");
+        await page.ClickAsync("#ack-selected");
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#alerts td.state')].every(c => c.textContent === 'acknowledged')");
+        var states = (await (await server.Client.GetAsync($"/projects/{tenant.ProjectId}/alerts", tenant.Key)).ReadJsonAsync()).EnumerateArray().Select(a => a.Str("state"));
+        Assert.All(states, state => Assert.Equal("acknowledged", state));
+    }
 }
