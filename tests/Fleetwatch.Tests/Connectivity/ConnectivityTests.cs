@@ -297,7 +297,7 @@ public sealed class PostgresConnectivityTests(PostgresConnectivityFixture fixtur
         }
         // The leader stopped: the other node takes the lock and records what follows.
         await second.Client.PostJsonAsync("/status", Status("shared"), tenant.Key);
-        var after = await WaitForTransitionsAsync(second, tenant, deviceId, 4, timeoutMs: 15_000);
+        var after = await WaitForTransitionsAsync(second, tenant, deviceId, 4, timeoutMs: 30_000);
         Assert.Equal(["inactive", "active", "inactive", "active"], after.Select(t => t.Str("state")));
     }
 }

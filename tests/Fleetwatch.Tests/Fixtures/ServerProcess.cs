@@ -73,6 +73,18 @@ public static class ServerProcess
         throw new Xunit.Sdk.XunitException("The server did not come up");
     }
 
+    /// <summary>Starts the server in <paramref name="workingDirectory"/>, waits until it answers, stops it, and returns all it logged.</summary>
+    public static async Task<string> StartAndStopAsync(string workingDirectory, string arguments, string apiKey)
+    {
+        var port = FreePort();
+        using var server = StartDrained(workingDirectory, $"--urls http://127.0.0.1:{port} {arguments}", apiKey, out var output);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await WaitUntilUpAsync(client, server, output);
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+        lock (output) return output.ToString();
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

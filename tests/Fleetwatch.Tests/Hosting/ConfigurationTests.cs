@@ -38,14 +38,7 @@ public sealed class ConfigurationTests : IDisposable
     public async Task AMisspeltKeyInASettingsFile_IsReportedAtStart_WithTheNearestSetting()
     {
         await File.WriteAllTextAsync(Path.Combine(_directory, "appsettings.json"), """{"Ingest":{"QueueCapacty":5,"EnqueueTimeoutMs":100},"Logging":{"LogLevel":{"Default":"Information"}}}""");
-        var port = ServerProcess.FreePort();
-        using var server = ServerProcess.StartDrained(_directory, $"--urls http://127.0.0.1:{port}", "config-admin-key-0123456789", out var output);
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await ServerProcess.WaitUntilUpAsync(client, server, output);
-        server.Kill(entireProcessTree: true);
-        await server.WaitForExitAsync();
-        string log;
-        lock (output) log = output.ToString();
+        var log = await ServerProcess.StartAndStopAsync(_directory, "", "config-admin-key-0123456789");
         var warning = Assert.Single(log.Split('\n'), l => l.Contains("\"EventId\":2005", StringComparison.Ordinal));
         Assert.Contains("Ingest:QueueCapacty is not a setting Fleetwatch reads", warning);
         Assert.Contains("nearest: Ingest:QueueCapacity", warning);
@@ -54,14 +47,7 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public async Task LogFormat_ConsoleGivesReadableLines_AndAnUnknownFormatIsBadUsage()
     {
-        var port = ServerProcess.FreePort();
-        using var server = ServerProcess.StartDrained(_directory, $"--urls http://127.0.0.1:{port} --log-format console", "config-admin-key-0123456789", out var output);
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await ServerProcess.WaitUntilUpAsync(client, server, output);
-        server.Kill(entireProcessTree: true);
-        await server.WaitForExitAsync();
-        string log;
-        lock (output) log = output.ToString();
+        var log = await ServerProcess.StartAndStopAsync(_directory, "--log-format console", "config-admin-key-0123456789");
         Assert.Contains("Storage: SQLite file", log);
         Assert.DoesNotContain("\"EventId\"", log);
 

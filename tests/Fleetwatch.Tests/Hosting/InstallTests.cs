@@ -72,10 +72,8 @@ public sealed class InstallTests : IDisposable
     public async Task TheNginxExample_PassesNginxTest()
     {
         // nginx -t opens the certificates the example names: a throwaway pair stands in for Let's Encrypt's.
-        using var key = System.Security.Cryptography.RSA.Create(2048);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=fleetwatch.example.com", key,
-            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = SelfSigned.Create("fleetwatch.example.com", out var key);
+        using var ownedKey = key;
         var pem = Path.Combine(_directory, "fullchain.pem");
         var privateKey = Path.Combine(_directory, "privkey.pem");
         await File.WriteAllTextAsync(pem, certificate.ExportCertificatePem());

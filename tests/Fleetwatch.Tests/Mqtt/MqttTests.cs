@@ -294,10 +294,8 @@ public abstract class MqttTests(MqttFixture fixture)
     [Fact]
     public async Task OverTls_WithKestrelsCertificate_AMessageIsStored()
     {
-        using var key = System.Security.Cryptography.RSA.Create(2048);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key,
-            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = SelfSigned.Create("127.0.0.1", out var key);
+        using var ownedKey = key;
         var pfx = Path.Combine(Path.GetTempPath(), $"fleetwatch-mqtt-{Guid.NewGuid():N}.pfx");
         await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "secret"));
         try
