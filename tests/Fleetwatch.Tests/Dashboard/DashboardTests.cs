@@ -138,16 +138,25 @@ public sealed class DashboardTests : IAsyncLifetime
         var tenant = await Tenant.CreateAsync(server);
         for (var i = 0; i < 6; i++) await StatusAsync(server, tenant, "cam-1", 90 - i * 5, secondsAgo: 3600 * i);
         await server.Client.PostJsonAsync("/api/v1/devices/cam-1/heartbeat", new { sent_at = DateTime.UtcNow.ToString("O") }, tenant.Key);
+        await server.Client.PostJsonAsync("/api/v1/devices/cam-1/stats", new { sent_at = DateTime.UtcNow.ToString("O"), upload_time = 2_500_000_000L }, tenant.Key);
         var page = await SignInAsync(server, tenant.Key);
         await page.WaitForSelectorAsync("#devices");
         await page.ClickAsync("a[href='#/device/cam-1']");
-        var canvas = await page.WaitForSelectorAsync("#chart canvas");
+        // One chart per metric, each with its own heading and scale.
+        var canvas = await page.WaitForSelectorAsync("#chart .metric-chart[data-metric='battery_level'] canvas");
+        Assert.True(await page.Locator("#chart .metric-chart").CountAsync() >= 2, "a chart per metric");
+        Assert.Equal("rssi", await page.InnerTextAsync("#chart .metric-chart[data-metric='rssi'] h4"));
         Assert.Equal("active", await page.InnerTextAsync("#device-connectivity"));
         var box = await canvas!.BoundingBoxAsync();
         Assert.True(box is { Width: > 100, Height: > 100 }, "the chart has a size");
         Assert.NotNull(await page.WaitForSelectorAsync("#uptime-chart canvas"));
         await page.WaitForSelectorAsync("#events tbody tr");
-        Assert.Equal(6, await page.Locator("#events tbody tr").CountAsync());
+        Assert.Equal(7, await page.Locator("#events tbody tr").CountAsync());
+        // The readings table has a column per metric, and an upload time reads as a duration.
+        Assert.Contains("battery_level", await page.InnerTextAsync("#events thead"));
+        Assert.Contains("2.50 s", await page.InnerTextAsync("#events tbody"));
+        Assert.Equal("2.50 s", await page.InnerTextAsync(".card.metric[data-metric='upload_time'] b"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "fleetwatch-device.png"), FullPage = true });
         Assert.Equal(0, await page.Locator("#device-alerts tbody tr").CountAsync());
     }
 

@@ -85,6 +85,16 @@ function route() {
 
 function formatTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 
+// Upload times are nanoseconds (the fleet API's unit): shown as a duration. Other values as they came.
+function formatValue(name, value) {
+  if (value === undefined || value === null) return "—";
+  if (name === "upload_time" && typeof value === "number") {
+    const seconds = value / 1e9;
+    return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${(seconds % 60).toFixed(1)} s` : seconds >= 1 ? `${seconds.toFixed(2)} s` : `${(value / 1e6).toFixed(1)} ms`;
+  }
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
 // The fleet page asks the server for one page at a time (GET /projects/{id}/fleet: search, filters, sorting and
 // paging are done there), so it stays quick with 100k devices. Live readings update their row at once, and a
 // refresh (at most one a second) brings the counts and the order up to date.
@@ -199,21 +209,32 @@ async function showDevice(deviceId) {
   const select = el("select", { id: "range", onchange: () => draw() }, Object.keys(RANGES).map((r) => el("option", { value: r, selected: r === "24h" ? "" : null }, r)));
   const latestBox = el("div", { class: "cards" });
   const events = el("tbody");
+  const eventsHead = el("tr");
   const alerts = el("tbody");
   main.replaceChildren(el("h2", {}, deviceId), latestBox, el("div", { class: "toolbar" }, "Range ", select), chartBox,
     el("h3", {}, "Uptime per day"), uptimeBox,
-    el("h3", {}, "Recent readings"), el("table", { id: "events" }, el("thead", {}, el("tr", {}, el("th", {}, "Time"), el("th", {}, "Values"))), events),
+    el("h3", {}, "Recent readings"), el("table", { id: "events" }, el("thead", {}, eventsHead), events),
     el("h3", {}, "Alerts"), el("table", { id: "device-alerts" }, el("thead", {}, el("tr", {}, el("th", {}, "Raised"), el("th", {}, "Rule"), el("th", {}, "State"))), alerts));
 
   async function draw() {
     const range = select.value;
     const result = await api(`/api/v1/devices/${encodeURIComponent(deviceId)}/aggregate?range=${range}&bucket=${RANGES[range]}`);
     const buckets = result.data.buckets;
-    const metrics = Object.keys(buckets[0]?.metrics ?? {});
-    const data = [buckets.map((b) => Date.parse(b.start) / 1000), ...metrics.map((m) => buckets.map((b) => b.metrics[m]?.avg ?? null))];
+    const metrics = [...new Set(buckets.flatMap((b) => Object.keys(b.metrics)))].sort();
+    const times = buckets.map((b) => Date.parse(b.start) / 1000);
     chartBox.replaceChildren();
-    if (buckets.length === 0) chartBox.append(el("p", { id: "no-data" }, "No readings in this range."));
-    else new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 300, series: [{}, ...metrics.map((m, i) => ({ label: m, stroke: ["#1a73e8", "#d93025", "#188038", "#f29900"][i % 4] }))] }, data, chartBox);
+    if (buckets.length === 0) { chartBox.append(el("p", { id: "no-data" }, "No readings in this range.")); }
+    // One chart per metric, each on its own scale (power at 220 W no longer flattens a temperature), sharing the time
+    // axis and a cursor that moves in all of them at once.
+    for (const metric of metrics) {
+      // Upload times arrive in nanoseconds: charted in seconds, so the axis reads 2.5, not 2,500,000,000.
+      const scale = metric === "upload_time" ? 1e-9 : 1;
+      const box = el("div", { class: "metric-chart", "data-metric": metric }, el("h4", {}, metric === "upload_time" ? "upload_time (s)" : metric));
+      chartBox.append(box);
+      new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 160, cursor: { sync: { key: `device-${deviceId}` } }, legend: { show: false },
+        series: [{}, { label: metric, stroke: "#1a73e8", width: 2 }] },
+        [times, buckets.map((b) => (b.metrics[metric]?.avg ?? null) === null ? null : b.metrics[metric].avg * scale)], box);
+    }
 
     // Heartbeats are no readings: their uptime per UTC day comes from the fleet API.
     const days = { "1h": 7, "24h": 7, "7d": 7, "30d": 30, "90d": 90 }[range];
@@ -234,14 +255,21 @@ async function showDevice(deviceId) {
       api(`/api/v1/devices/${encodeURIComponent(deviceId)}/history?range=90d&order=desc&limit=20`),
       api(`/devices/${numericId}/alerts?limit=20`),
       api(`/projects/${me.project_id}/devices/${numericId}/connectivity`)]);
-    const latest = history.data[0];
+    const names = [...new Set(history.data.flatMap((r) => Object.keys(r.metrics)))].sort();
     latestBox.replaceChildren(
       el("div", { class: "card", title: `inactive after ${connectivity.inactivity_timeout_seconds} s without data` }, "Connectivity",
         el("b", { id: "device-connectivity", class: `connectivity ${connectivity.state}` }, connectivity.state)),
       el("div", { class: "card", title: connectivity.device_time ? `device time ${formatTime(connectivity.device_time)}` : "" }, "Last seen",
         el("b", {}, formatTime(connectivity.last_seen_at))),
-      ...Object.entries(latest?.metrics ?? {}).map(([name, value]) => el("div", { class: "card" }, name, el("b", {}, String(value)))));
-    events.replaceChildren(...history.data.map((r) => el("tr", {}, el("td", {}, formatTime(r.timestamp)), el("td", {}, JSON.stringify(r.metrics)))));
+      // Every metric of the recent readings, each with the time its latest value arrived.
+      ...names.map((name) => {
+        const newest = history.data.find((r) => r.metrics[name] !== undefined);
+        return el("div", { class: "card metric", "data-metric": name }, name, el("b", {}, formatValue(name, newest.metrics[name])), el("small", {}, formatTime(newest.timestamp)));
+      }));
+    // A column per metric, as a table of readings reads; upload times as durations, not nanoseconds.
+    eventsHead.replaceChildren(el("th", {}, "Time"), ...names.map((n) => el("th", {}, n)));
+    events.replaceChildren(...history.data.map((r) => el("tr", {}, el("td", {}, formatTime(r.timestamp)),
+      ...names.map((n) => el("td", {}, formatValue(n, r.metrics[n]))))));
     alerts.replaceChildren(...deviceAlerts.map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.details.rule.name), el("td", {}, a.state))));
   }
 
