@@ -209,9 +209,10 @@ public sealed partial class ConnectivityTracker : BackgroundService, ICommitObse
             {
                 await TickAsync(stoppingToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                // What failed stays dirty or due: the next tick tries again.
+                // What failed stays dirty or due: the next tick tries again. (A cancelled write is a failure too: only
+                // stopping ends this loop.)
                 Log.TickFailed(_logger, e);
             }
         }

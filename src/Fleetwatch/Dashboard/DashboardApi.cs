@@ -29,6 +29,7 @@ public static class DashboardApi
         ".html" => "text/html; charset=utf-8",
         ".js" => "text/javascript; charset=utf-8",
         ".css" => "text/css; charset=utf-8",
+        ".svg" => "image/svg+xml",
         _ => "text/plain; charset=utf-8",
     };
 }

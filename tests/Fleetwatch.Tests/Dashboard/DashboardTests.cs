@@ -64,6 +64,8 @@ public sealed class DashboardTests : IAsyncLifetime
         var page = await _browser.NewPageAsync();
         await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
         Assert.True(await page.IsVisibleAsync("#api-key"), "without a key only the sign-in prompt shows");
+        var icon = await server.Client.GetAsync("/ui/" + await page.GetAttributeAsync("link[rel='icon']", "href"), key: null);
+        Assert.Equal("image/svg+xml", icon.Content.Headers.ContentType?.MediaType);
         Assert.Equal(0, await page.Locator("#devices").CountAsync());
         await page.FillAsync("#api-key", "0123abcd.wrong");
         await page.ClickAsync("#sign-in");

@@ -121,7 +121,7 @@ public sealed class SqliteMetricsTests(SqliteServerFixture fixture) : MetricsTes
         var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "deploy/grafana/fleetwatch-dashboard.json")));
         var queried = dashboard.RootElement.GetProperty("panels").EnumerateArray()
             .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => t.Str("expr")))
-            .SelectMany(expr => Regex.Matches(expr, "[a-z_]+(?:_total|_devices|_battery|_bucket|_depth|_subscribers)\\b").Select(m => m.Value))
+            .SelectMany(expr => Regex.Matches(expr, "[a-z_]+(?:_total|_devices|_active|_inactive|_battery|_bucket|_depth|_subscribers)\\b").Select(m => m.Value))
             .Select(name => name.EndsWith("_bucket", StringComparison.Ordinal) ? name[..^"_bucket".Length] : name)
             .ToHashSet();
         Assert.True(queried.Count >= 10, string.Join(", ", queried));

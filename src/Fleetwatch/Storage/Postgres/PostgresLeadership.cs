@@ -25,7 +25,9 @@ public sealed partial class PostgresLeadership(PostgresStore store, ILogger<Post
             {
                 await LeadWhileConnectedAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            // Whatever failed, the loop goes on: if it ended, this node could never lead again, and a node that is the last
+            // one left would record nothing.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 Log.Lost(logger, e);
                 await Task.Delay(RetryInterval, stoppingToken);
