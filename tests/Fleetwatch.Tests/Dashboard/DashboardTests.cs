@@ -93,6 +93,9 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Contains("200.0%", await page.GetAttributeAsync("tr[data-device='d-1'] .uptime", "title"));
 
         // Search, filters and sorting are answered by the server, a page at a time.
+        await page.FillAsync("#search", "zzz");
+        await page.WaitForSelectorAsync("#fleet-empty");
+        Assert.Contains("No device matches", await page.InnerTextAsync("#fleet-empty"));
         await page.FillAsync("#search", "d-2");
         await RowsAsync(page, "d-2");
         await page.FillAsync("#search", "");
@@ -152,6 +155,8 @@ public sealed class DashboardTests : IAsyncLifetime
         var box = await canvas!.BoundingBoxAsync();
         Assert.True(box is { Width: > 100, Height: > 100 }, "the chart has a size");
         Assert.NotNull(await page.WaitForSelectorAsync("#uptime-chart canvas"));
+        // The device was made today: the days before it are not drawn as 0% uptime.
+        Assert.Equal("1", await page.GetAttributeAsync("#uptime-chart", "data-days"));
         await page.WaitForSelectorAsync("#events tbody tr");
         Assert.Equal(7, await page.Locator("#events tbody tr").CountAsync());
         // The readings table has a column per metric, and an upload time reads as a duration.

@@ -169,6 +169,11 @@ async function showFleet() {
     if (tagSelect.options.length !== fleet.tags.length + 1)
       tagSelect.replaceChildren(el("option", { value: "" }, "any tag"), ...fleet.tags.map((t) => el("option", { value: t, selected: t === state.tag ? "" : null }, t)));
     body.replaceChildren(...fleet.devices.map(row));
+    // An empty table says what to do next.
+    if (fleet.devices.length === 0)
+      body.append(el("tr", { id: "fleet-empty" }, el("td", { colspan: columns.length, class: "empty" }, c.total === 0
+        ? "No devices yet. A device appears when it first reports (POST /status, /telemetry, /api/v1/ingest, or MQTT), or when it is registered (POST /projects/{id}/devices)."
+        : "No device matches the search and filters.")));
     const pages = Math.max(1, Math.ceil(fleet.matched / PAGE_SIZE));
     pager.replaceChildren(
       el("button", { type: "button", onclick: () => { if (state.page > 0) { state.page--; load(); } } }, "‹ Previous"),
@@ -240,10 +245,14 @@ async function showDevice(deviceId) {
     const days = { "1h": 7, "24h": 7, "7d": 7, "30d": 30, "90d": 90 }[range];
     const uptime = await api(`/api/v1/devices/${encodeURIComponent(deviceId)}/uptime?days=${days}`);
     uptimeBox.replaceChildren();
-    if (!uptime.days.some((d) => d.heartbeat_minutes > 0)) { uptimeBox.append(el("p", {}, "No heartbeats in this range.")); return; }
+    // Days before the device existed are not 0% uptime: they are not drawn.
+    const since = (device.data.created_at ?? "").slice(0, 10);
+    const existing = uptime.days.filter((d) => d.date.slice(0, 10) >= since);
+    uptimeBox.dataset.days = existing.length;
+    if (!existing.some((d) => d.heartbeat_minutes > 0)) { uptimeBox.append(el("p", {}, "No heartbeats in this range.")); return; }
     new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 200, scales: { y: { range: [0, 100] } },
       series: [{}, { label: "uptime %", stroke: "#188038", fill: "#18803822" }] },
-      [uptime.days.map((d) => Date.parse(d.date) / 1000), uptime.days.map((d) => d.uptime)], uptimeBox);
+      [existing.map((d) => Date.parse(d.date) / 1000), existing.map((d) => Math.min(d.uptime, 100))], uptimeBox);
   }
 
   // The alerts API names devices by their integer id; the telemetry backend's device UUID encodes it (last 12 hex digits).
