@@ -1,0 +1,96 @@
+// The dashboard's device page.
+"use strict";
+
+// Upload times are nanoseconds (the fleet API's unit): shown as a duration. Other values as they came.
+function formatValue(name, value) {
+  if (value === undefined || value === null) return "—";
+  if (name === "upload_time" && typeof value === "number") {
+    const seconds = value / 1e9;
+    return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${(seconds % 60).toFixed(1)} s` : seconds >= 1 ? `${seconds.toFixed(2)} s` : `${(value / 1e6).toFixed(1)} ms`;
+  }
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+const RANGES = { "1h": "1m", "24h": "15m", "7d": "1h", "30d": "6h", "90d": "1d" };
+
+async function showDevice(deviceId) {
+  const chartBox = el("div", { id: "chart" });
+  const uptimeBox = el("div", { id: "uptime-chart" });
+  const select = el("select", { id: "range", onchange: () => draw() }, Object.keys(RANGES).map((r) => el("option", { value: r, selected: r === "24h" ? "" : null }, r)));
+  const latestBox = el("div", { class: "cards" });
+  const events = el("tbody");
+  const eventsHead = el("tr");
+  const alerts = el("tbody");
+  main.replaceChildren(el("h2", {}, deviceId), latestBox, el("div", { class: "toolbar" }, "Range ", select), chartBox,
+    el("h3", {}, "Uptime per day"), uptimeBox,
+    el("h3", {}, "Recent readings"), el("table", { id: "events" }, el("thead", {}, eventsHead), events),
+    el("h3", {}, "Alerts"), el("table", { id: "device-alerts" }, el("thead", {}, el("tr", {}, el("th", {}, "Raised"), el("th", {}, "Rule"), el("th", {}, "State"))), alerts));
+
+  async function draw() {
+    const range = select.value;
+    const result = await api(`/api/v1/devices/${encodeURIComponent(deviceId)}/aggregate?range=${range}&bucket=${RANGES[range]}`);
+    const buckets = result.data.buckets;
+    const metrics = [...new Set(buckets.flatMap((b) => Object.keys(b.metrics)))].sort();
+    const times = buckets.map((b) => Date.parse(b.start) / 1000);
+    chartBox.replaceChildren();
+    if (buckets.length === 0) { chartBox.append(el("p", { id: "no-data" }, "No readings in this range.")); }
+    // One chart per metric, each on its own scale (power at 220 W no longer flattens a temperature), sharing the time
+    // axis and a cursor that moves in all of them at once.
+    for (const metric of metrics) {
+      // Upload times arrive in nanoseconds: charted in seconds, so the axis reads 2.5, not 2,500,000,000.
+      const scale = metric === "upload_time" ? 1e-9 : 1;
+      const box = el("div", { class: "metric-chart", "data-metric": metric }, el("h4", {}, metric === "upload_time" ? "upload_time (s)" : metric));
+      chartBox.append(box);
+      new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 160, cursor: { sync: { key: `device-${deviceId}` } }, legend: { show: false },
+        series: [{}, { label: metric, stroke: "#1a73e8", width: 2 }] },
+        [times, buckets.map((b) => (b.metrics[metric]?.avg ?? null) === null ? null : b.metrics[metric].avg * scale)], box);
+    }
+
+    // Heartbeats are no readings: their uptime per UTC day comes from the fleet API.
+    const days = { "1h": 7, "24h": 7, "7d": 7, "30d": 30, "90d": 90 }[range];
+    const uptime = await api(`/api/v1/devices/${encodeURIComponent(deviceId)}/uptime?days=${days}`);
+    uptimeBox.replaceChildren();
+    // Days before the device existed are not 0% uptime: they are not drawn.
+    const since = (device.data.created_at ?? "").slice(0, 10);
+    const existing = uptime.days.filter((d) => d.date.slice(0, 10) >= since);
+    uptimeBox.dataset.days = existing.length;
+    if (!existing.some((d) => d.heartbeat_minutes > 0)) { uptimeBox.append(el("p", {}, "No heartbeats in this range.")); return; }
+    new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 200, scales: { y: { range: [0, 100] } },
+      series: [{}, { label: "uptime %", stroke: "#188038", fill: "#18803822" }] },
+      [existing.map((d) => Date.parse(d.date) / 1000), existing.map((d) => Math.min(d.uptime, 100))], uptimeBox);
+  }
+
+  // The alerts API names devices by their integer id; the telemetry backend's device UUID encodes it (last 12 hex digits).
+  const device = await api(`/api/v1/devices/${encodeURIComponent(deviceId)}`);
+  const numericId = parseInt(device.data.id.slice(-12), 16);
+
+  async function refresh() {
+    const [history, deviceAlerts, connectivity] = await Promise.all([
+      api(`/api/v1/devices/${encodeURIComponent(deviceId)}/history?range=90d&order=desc&limit=20`),
+      api(`/devices/${numericId}/alerts?limit=20`),
+      api(`/projects/${me.project_id}/devices/${numericId}/connectivity`)]);
+    const names = [...new Set(history.data.flatMap((r) => Object.keys(r.metrics)))].sort();
+    latestBox.replaceChildren(
+      el("div", { class: "card", title: `inactive after ${connectivity.inactivity_timeout_seconds} s without data` }, "Connectivity",
+        el("b", { id: "device-connectivity", class: `connectivity ${connectivity.state}` }, connectivity.state)),
+      el("div", { class: "card", title: connectivity.device_time ? `device time ${formatTime(connectivity.device_time)}` : "" }, "Last seen",
+        el("b", {}, formatTime(connectivity.last_seen_at))),
+      // Every metric of the recent readings, each with the time its latest value arrived.
+      ...names.map((name) => {
+        const newest = history.data.find((r) => r.metrics[name] !== undefined);
+        return el("div", { class: "card metric", "data-metric": name }, name, el("b", {}, formatValue(name, newest.metrics[name])), el("small", {}, formatTime(newest.timestamp)));
+      }));
+    // A column per metric, as a table of readings reads; upload times as durations, not nanoseconds.
+    eventsHead.replaceChildren(el("th", {}, "Time"), ...names.map((n) => el("th", {}, n)));
+    events.replaceChildren(...history.data.map((r) => el("tr", {}, el("td", {}, formatTime(r.timestamp)),
+      ...names.map((n) => el("td", {}, formatValue(n, r.metrics[n]))))));
+    alerts.replaceChildren(...deviceAlerts.map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.details.rule.name), el("td", {}, a.state))));
+  }
+
+  listeners.add((frame) => {
+    if (frame.device_id !== deviceId) return;
+    refresh();
+    if (frame.type === "reading") draw();
+  });
+  await Promise.all([draw(), refresh()]);
+}
