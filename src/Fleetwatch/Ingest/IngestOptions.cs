@@ -13,6 +13,10 @@ public sealed class IngestOptions
     [Description("Events per transaction, at most (a single request larger than this still goes in one transaction).")]
     public int MaxBatchEvents { get; set; } = 10_000;
 
+    [Description("PostgreSQL only: transactions the writer keeps in flight at once, each on its own connection (SQLite commits one at a time). "
+        + "Raise it when PostgreSQL runs on its own machine with cores to spare or is far away; on a small shared box one large group commit at a time does more.")]
+    public int ConcurrentCommits { get; set; } = 1;
+
     [Description("Benchmarks only: one transaction per request, the naïve design, to measure what group commit buys.")]
     public bool CommitPerRequest { get; set; }
 

@@ -13,15 +13,19 @@ public sealed class IngestBackpressureException() : Exception("The ingest queue 
 /// batch that holds them; the loop drains whatever has queued while the previous commit was syncing and
 /// writes it in one transaction (group commit), so one disk sync serves many requests. A second loop hands
 /// each committed batch to the commit observers and answers its requests, so the writer starts the next
-/// transaction at once instead of waiting for them: two stages of a pipeline, in commit order.
+/// transaction at once instead of waiting for them: two stages of a pipeline, in commit order. An engine that
+/// commits transactions side by side (PostgreSQL) gets several in flight at once; the second stage still takes
+/// them in the order they were started, which is the order of their ids.
 /// </summary>
 public sealed partial class IngestWriter : BackgroundService
 {
     private readonly Channel<WriteRequest> _queue;
     // Committed batches waiting for the observers. Bounded: a writer far ahead of its observers would only let the
     // in-memory state fall behind the store; a few batches of slack keep both stages busy.
-    private readonly Channel<(CommittedBatch Batch, WriteRequest[] Requests)> _committed =
-        Channel.CreateBounded<(CommittedBatch, WriteRequest[])>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Channel<(Task<CommittedBatch?> Commit, WriteRequest[] Requests)> _committed =
+        Channel.CreateBounded<(Task<CommittedBatch?>, WriteRequest[])>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    // Transactions in flight at once: one on SQLite (one connection writes), several on PostgreSQL.
+    private readonly SemaphoreSlim _inFlight;
     private readonly IEventBatchStore _store;
     private readonly MetricDictionary _metrics;
     private readonly DeviceRegistry _devices;
@@ -45,6 +49,7 @@ public sealed partial class IngestWriter : BackgroundService
         _acknowledgeAfter = firstWork < 0 ? _observers.Length : firstWork;
         _options = options.Value;
         _logger = logger;
+        _inFlight = new SemaphoreSlim(store.CommitsConcurrently ? Math.Max(1, _options.ConcurrentCommits) : 1);
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(_options.QueueCapacity)
         {
             SingleReader = true,
@@ -94,15 +99,15 @@ public sealed partial class IngestWriter : BackgroundService
 
     private async Task WriteLoopAsync()
     {
-        var requests = new List<WriteRequest>();
-        var drafts = new List<EventDraft>();
         try
         {
             // The queue is completed on stop; draining it must not be cancelled, or acknowledged-to-be writes are lost.
             while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
             {
-                requests.Clear();
-                drafts.Clear();
+                // Whatever queued while the transactions in flight were committing goes into the next one.
+                await _inFlight.WaitAsync(CancellationToken.None);
+                var requests = new List<WriteRequest>();
+                var drafts = new List<EventDraft>();
                 while (drafts.Count < _options.MaxBatchEvents && _queue.Reader.TryRead(out var request))
                 {
                     requests.Add(request);
@@ -110,7 +115,10 @@ public sealed partial class IngestWriter : BackgroundService
                     if (_options.CommitPerRequest) break;
                 }
                 if (_options.SlowCommitMs > 0) await Task.Delay(_options.SlowCommitMs, CancellationToken.None);
-                if (await CommitAsync(requests, drafts) is { } batch) await _committed.Writer.WriteAsync((batch, [.. requests]), CancellationToken.None);
+                // Started here, in order (the store takes its ids and its place in the announcements before its first
+                // wait), and finished in any order; the observers take them in this order.
+                var commit = CommitAsync(requests, drafts);
+                await _committed.Writer.WriteAsync((commit, [.. requests]), CancellationToken.None);
             }
         }
         finally
@@ -120,6 +128,18 @@ public sealed partial class IngestWriter : BackgroundService
     }
 
     private async Task<CommittedBatch?> CommitAsync(List<WriteRequest> requests, List<EventDraft> drafts)
+    {
+        try
+        {
+            return await CommitOnceAsync(requests, drafts);
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task<CommittedBatch?> CommitOnceAsync(List<WriteRequest> requests, List<EventDraft> drafts)
     {
         foreach (var draft in drafts)
         {
@@ -145,8 +165,10 @@ public sealed partial class IngestWriter : BackgroundService
     /// <summary>The second stage: the state observers, then the answers, then the other observers; batch after batch in commit order.</summary>
     private async Task ObserveLoopAsync()
     {
-        await foreach (var (batch, requests) in _committed.Reader.ReadAllAsync(CancellationToken.None))
+        await foreach (var (commit, requests) in _committed.Reader.ReadAllAsync(CancellationToken.None))
         {
+            // A failed commit has answered its requests already.
+            if (await commit is not { } batch) continue;
             Observe(batch, 0, _acknowledgeAfter);
             var offset = 0;
             foreach (var request in requests)
@@ -185,10 +207,10 @@ public sealed partial class IngestWriter : BackgroundService
         [LoggerMessage(EventId = LogEvents.BatchCommitted, Level = LogLevel.Debug, Message = "Committed {Events} events from {Requests} requests")]
         public static partial void BatchCommitted(ILogger logger, int events, int requests);
 
-        [LoggerMessage(EventId = LogEvents.BatchFailed, Level = LogLevel.Error, Message = "Commit observer {Observer} failed; in-memory state may lag until restart")]
+        [LoggerMessage(EventId = LogEvents.ObserverFailed, Level = LogLevel.Error, Message = "Commit observer {Observer} failed; in-memory state may lag until restart")]
         public static partial void ObserverFailed(ILogger logger, Exception exception, string observer);
 
-        [LoggerMessage(EventId = LogEvents.ObserverFailed, Level = LogLevel.Error, Message = "A batch of {Events} events from {Requests} requests failed to commit")]
+        [LoggerMessage(EventId = LogEvents.BatchFailed, Level = LogLevel.Error, Message = "A batch of {Events} events from {Requests} requests failed to commit")]
         public static partial void BatchFailed(ILogger logger, Exception exception, int events, int requests);
     }
 }

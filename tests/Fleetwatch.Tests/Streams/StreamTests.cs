@@ -211,6 +211,60 @@ public sealed class PostgresStreamTests(PostgresServerFixture fixture) : StreamT
     }
 
     [Fact]
+    public async Task WithSeveralCommitsInFlight_BothNodesStreamADevicesReadingsInTheOrderOfTheirIds()
+    {
+        var database = await new PostgresBackend().CreateDatabaseAsync();
+        await using var a = await TestServer.StartAsync(database, "--Ingest:ConcurrentCommits", "4");
+        await using var b = await TestServer.StartAsync(database);
+        var deviceId = $"order-{Guid.NewGuid():N}"[..20];
+        foreach (var id in Enumerable.Range(0, 7).Select(i => $"filler-{i}").Append(deviceId))
+            await a.Client.PostJsonAsync("/api/v1/devices", new { device_id = id }, TestServer.AdminKey);
+        await using var onA = await ConnectWhenKnownAsync(a, deviceId);
+        await using var onB = await ConnectWhenKnownAsync(b, deviceId);
+        Assert.Equal("ack", (await onA.ReceiveAsync()).Str("type"));
+        Assert.Equal("ack", (await onB.ReceiveAsync()).Str("type"));
+
+        // 32 requests in flight at once, so the writer has several transactions open; other devices' readings share them.
+        const int Readings = 400;
+        using var client = a.NewClient();
+        await Parallel.ForAsync(0, Readings * 2, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+        {
+            var body = i % 2 == 0 ? (object)new { device_id = deviceId, seq = i / 2 } : new { device_id = $"filler-{i % 7}", seq = i };
+            using var response = await client.PostJsonAsync("/api/v1/ingest", body, TestServer.AdminKey);
+            Assert.True(response.IsSuccessStatusCode, $"reading {i}: {(int)response.StatusCode}");
+        });
+
+        async Task<List<int>> ValuesAsync(LiveStream stream)
+        {
+            var values = new List<int>();
+            while (values.Count < Readings) values.Add((await stream.ReceiveAsync()).GetProperty("data").GetProperty("metrics").Int("seq"));
+            return values;
+        }
+        var seenOnA = await ValuesAsync(onA);
+        var seenOnB = await ValuesAsync(onB);
+        Assert.Equal(Readings, seenOnA.Distinct().Count());
+        Assert.Equal(seenOnA, seenOnB);
+
+        // The stored order (by id) is the order both streams gave.
+        await using var connection = new Npgsql.NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT e.payload FROM events e JOIN devices d ON d.id = e.device_id WHERE d.external_id = $1 AND e.kind = 4 ORDER BY e.id", connection);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = deviceId });
+        var stored = new List<int>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                var seq = double.NaN;
+                Fleetwatch.Storage.PayloadCodec.ForEachNumber((byte[])reader[0], ref seq, (ref double value, int _, double number) => value = number);
+                stored.Add((int)seq);
+            }
+        }
+        Assert.Equal(seenOnA, stored);
+    }
+
+    [Fact]
     public async Task AnEventPostedToOneNode_ReachesASubscriberOfTheOther()
     {
         await using var other = await TestServer.StartAsync(fixture.Server.Database);

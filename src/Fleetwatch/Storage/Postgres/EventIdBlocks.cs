@@ -27,8 +27,11 @@ public sealed class EventIdBlocks
     // Blocks fetched together for a large batch, used in order before asking the sequence again.
     private readonly List<long> _pending = [];
 
-    /// <summary>Only the writer loop calls this, one batch at a time.</summary>
-    public async Task<(long[] Ids, List<(long Min, long Max)> Ranges)> ReserveAsync(NpgsqlConnection connection, int count, CancellationToken ct)
+    /// <summary>
+    /// One batch at a time, in the writer's order (<see cref="PostgresStore.WriteBatchAsync"/> chains the calls). The
+    /// sequence is read outside the batch's transaction: nextval is never rolled back anyway.
+    /// </summary>
+    public async Task<(long[] Ids, List<(long Min, long Max)> Ranges)> ReserveAsync(NpgsqlDataSource dataSource, int count, CancellationToken ct)
     {
         var ids = new long[count];
         var ranges = new List<(long Min, long Max)>();
@@ -38,7 +41,7 @@ public sealed class EventIdBlocks
             if (_next >= _end)
             {
                 var blocks = (count - filled + BlockSize - 1) / BlockSize;
-                await using var command = new NpgsqlCommand("SELECT nextval('events_id_seq') FROM generate_series(1, $1)", connection);
+                await using var command = dataSource.CreateCommand("SELECT nextval('events_id_seq') FROM generate_series(1, $1)");
                 command.Parameters.Add(new NpgsqlParameter { Value = blocks });
                 var starts = new List<long>();
                 await using (var reader = await command.ExecuteReaderAsync(ct))

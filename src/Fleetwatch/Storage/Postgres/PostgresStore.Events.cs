@@ -10,17 +10,77 @@ public sealed partial class PostgresStore
     // Below this many events a multi-row INSERT from arrays beats the extra round trips of a COPY.
     private const int CopyThreshold = 64;
 
-    public async Task<CommittedBatch> WriteBatchAsync(IReadOnlyList<EventDraft> drafts, MetricDictionary metrics, CancellationToken ct)
+    /// <summary>Transactions on several connections commit side by side.</summary>
+    public bool CommitsConcurrently => true;
+
+    // The last call's id reservation and announcement: each call waits for the one before, so a later call gets the
+    // later ids and announces after it, however the transactions in between finish.
+    private Task _lastReservation = Task.CompletedTask;
+    private Task _lastAnnouncement = Task.CompletedTask;
+
+    public Task<CommittedBatch> WriteBatchAsync(IReadOnlyList<EventDraft> drafts, MetricDictionary metrics, CancellationToken ct)
+    {
+        // Before any wait, so in call order (the writer calls from one loop).
+        var reservation = ReserveAfterAsync(_lastReservation, drafts.Count, ct);
+        _lastReservation = reservation;
+        var committed = new TaskCompletionSource<List<(long Min, long Max)>?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _lastAnnouncement = AnnounceAfterAsync(_lastAnnouncement, committed.Task);
+        return WriteAndSignalAsync(drafts, metrics, reservation, committed, ct);
+    }
+
+    private async Task<(long[] Ids, List<(long Min, long Max)> Ranges)> ReserveAfterAsync(Task previous, int count, CancellationToken ct)
+    {
+        await previous.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return await _idBlocks.ReserveAsync(_dataSource, count, ct);
+    }
+
+    /// <summary>
+    /// Announces a batch once it is committed and the batch before it was announced. Behind the answer, not before
+    /// it: the requests are answered as soon as their commit is durable, and the writer starts its next transaction.
+    /// </summary>
+    private async Task AnnounceAfterAsync(Task previous, Task<List<(long Min, long Max)>?> committed)
+    {
+        await previous;
+        if (await committed is not { } ranges) return;
+        try
+        {
+            await AnnounceAsync(ranges, CancellationToken.None);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            // The events are committed: the write succeeded. Other nodes learn of them with the next announcement.
+        }
+    }
+
+    private async Task<CommittedBatch> WriteAndSignalAsync(IReadOnlyList<EventDraft> drafts, MetricDictionary metrics,
+        Task<(long[] Ids, List<(long Min, long Max)> Ranges)> reservation, TaskCompletionSource<List<(long Min, long Max)>?> committed, CancellationToken ct)
+    {
+        try
+        {
+            var (batch, ranges) = await WriteOnceAsync(drafts, metrics, reservation, ct);
+            committed.TrySetResult(ranges);
+            return batch;
+        }
+        finally
+        {
+            committed.TrySetResult(null);
+        }
+    }
+
+    private async Task<(CommittedBatch Batch, List<(long Min, long Max)> Ranges)> WriteOnceAsync(IReadOnlyList<EventDraft> drafts, MetricDictionary metrics,
+        Task<(long[] Ids, List<(long Min, long Max)> Ranges)> reservation, CancellationToken ct)
     {
         var now = Clock.NowMicros();
         await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var newDevices = await CreateMissingDevicesAsync(connection, drafts, now, ct);
-        var newMetrics = await InternMetricsAsync(connection, drafts, metrics, ct);
+        // The usual batch — known devices and metric names, nothing late — is one statement, atomic by itself: no
+        // BEGIN and COMMIT round trips. New devices or names, or late readings, need a transaction around the parts.
+        var simple = drafts.All(d => d.DeviceId != 0 && d.Fields.All(f => metrics.TryGetId(f.Name, out _)));
+        await using var tx = simple ? null : await connection.BeginTransactionAsync(ct);
+        var newDevices = simple ? [] : await CreateMissingDevicesAsync(connection, drafts, now, ct);
+        var newMetrics = simple ? [] : await InternMetricsAsync(connection, drafts, metrics, ct);
         int MetricId(string name) => metrics.TryGetId(name, out var id) ? id : newMetrics[name];
 
-        var (ids, ranges) = await _idBlocks.ReserveAsync(connection, drafts.Count, ct);
-
+        var (ids, ranges) = await reservation;
         var events = new StoredEvent[drafts.Count];
         var payloads = new byte[drafts.Count][];
         for (var i = 0; i < drafts.Count; i++)
@@ -29,31 +89,25 @@ public sealed partial class PostgresStore
             events[i] = new StoredEvent(ids[i], d.DeviceId, d.Kind, d.TsMicros, now, d.Fields);
             payloads[i] = PayloadCodec.Encode(d.Fields, MetricId);
         }
+        var late = Telemetry.HourlyRollup.LateHours(events, now);
+        await using var lateTx = tx is null && late.Count > 0 ? await connection.BeginTransactionAsync(ct) : null;
 
         if (events.Length >= CopyThreshold) await CopyEventsAsync(connection, events, payloads, ct);
         else await InsertEventsAsync(connection, events, payloads, ct);
-        await DropStaleRollupsAsync(connection, Telemetry.HourlyRollup.LateHours(events, now), ct);
-        await tx.CommitAsync(ct);
+        await DropStaleRollupsAsync(connection, late, ct);
+        if ((tx ?? lateTx) is { } transaction) await transaction.CommitAsync(ct);
         foreach (var (name, id) in newMetrics) metrics.Add(id, name);
-        try
-        {
-            await AnnounceAsync(connection, ranges, ct);
-        }
-        catch (NpgsqlException)
-        {
-            // The events are committed: the write succeeded. Other nodes learn of them with the next announcement.
-        }
-        return new CommittedBatch(events, [.. drafts], newDevices);
+        return (new CommittedBatch(events, [.. drafts], newDevices), ranges);
     }
 
     /// <summary>
     /// Tells the other nodes, after the commit and outside its transaction, which ids to read. Once per batch,
     /// never per event: a NOTIFY inside the insert transaction takes a server-wide lock at commit.
     /// </summary>
-    private async Task AnnounceAsync(NpgsqlConnection connection, List<(long Min, long Max)> ranges, CancellationToken ct)
+    private async Task AnnounceAsync(List<(long Min, long Max)> ranges, CancellationToken ct)
     {
         if (ranges.Count == 0) return;
-        await using var command = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection);
+        await using var command = _dataSource.CreateCommand("SELECT pg_notify($1, $2)");
         command.Parameters.Add(new NpgsqlParameter { Value = PostgresEventFeed.Channel });
         command.Parameters.Add(new NpgsqlParameter { Value = EventIdBlocks.Describe(NodeId, ranges) });
         await command.ExecuteNonQueryAsync(ct);

@@ -11,6 +11,9 @@ public sealed partial class SqliteStore
     private long _nextEventId;
     private WriterCommands? _writer;
 
+    /// <summary>One connection writes: transactions go one after another.</summary>
+    public bool CommitsConcurrently => false;
+
     public Task<CommittedBatch> WriteBatchAsync(IReadOnlyList<EventDraft> drafts, MetricDictionary metrics, CancellationToken ct)
     {
         _writer ??= new WriterCommands(_connectionString, _busyTimeoutPragma);
