@@ -18,6 +18,7 @@ public static class AccessPolicies
         // look a key up, so /health, /metrics and the dashboard's files never touch the key store.
         AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.KeepDataProtectionInMemory();
         services.AddAuthorization(options =>
         {
             foreach (var access in Enum.GetValues<Access>())

@@ -7,7 +7,7 @@ namespace Fleetwatch.Tests.Fixtures;
 /// <summary>The built executable as its own process (to stop with a signal, kill, or read its output), as a user runs it.</summary>
 public static class ServerProcess
 {
-    public static Process Start(string workingDirectory, string arguments, string? apiKey = null)
+    public static Process Start(string workingDirectory, string arguments, string? apiKey = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet", $"\"{typeof(Fleetwatch.Hosting.FleetwatchApp).Assembly.Location}\" {arguments}")
         {
@@ -18,13 +18,15 @@ public static class ServerProcess
         info.Environment.Remove("API_KEY");
         info.Environment.Remove("FLEETWATCH_DB");
         if (apiKey is not null) info.Environment["API_KEY"] = apiKey;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         return Process.Start(info)!;
     }
 
     /// <summary>Started with its output read as it comes (into <paramref name="output"/>), so a chatty server never blocks on a full pipe.</summary>
-    public static Process StartDrained(string workingDirectory, string arguments, string? apiKey, out System.Text.StringBuilder output)
+    public static Process StartDrained(string workingDirectory, string arguments, string? apiKey, out System.Text.StringBuilder output,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var server = Start(workingDirectory, arguments, apiKey);
+        var server = Start(workingDirectory, arguments, apiKey, environment);
         var collected = new System.Text.StringBuilder();
         void Collect(object _, DataReceivedEventArgs e)
         {

@@ -101,6 +101,31 @@ public sealed class StartupFailureTests : IDisposable
         await again.WaitForExitAsync();
     }
 
+    [Fact]
+    public async Task AFirstStart_WritesNothingOutsideItsDatabase_AndWarnsOfNothing()
+    {
+        // ASP.NET's data protection, unused here, used to write a key under ~/.aspnet and warn that it was unencrypted.
+        var home = Directory.CreateDirectory(Path.Combine(_directory, "home")).FullName;
+        var port = ServerProcess.FreePort();
+        using var server = ServerProcess.StartDrained(_directory, $"--db first.db --urls http://127.0.0.1:{port}", "startup-admin-key-0123456789", out var output,
+            new Dictionary<string, string> { ["HOME"] = home });
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await ServerProcess.WaitUntilUpAsync(client, server, output);
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/devices"))
+        {
+            request.Headers.Add("X-API-Key", "startup-admin-key-0123456789");
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+        }
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(home));
+        string log;
+        lock (output) log = output.ToString();
+        Assert.DoesNotContain("Warning", log);
+        Assert.DoesNotContain("DataProtection", log);
+    }
+
     [Theory]
     [InlineData("--help")]
     [InlineData("serve --help")]
