@@ -36,6 +36,7 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(Platform.WebhookResponse))]
 [JsonSerializable(typeof(Platform.WebhookResponse[]))]
 [JsonSerializable(typeof(Platform.CircuitStatusResponse))]
+[JsonSerializable(typeof(Platform.WebhookTestResponse))]
 [JsonSerializable(typeof(Platform.DeliveryResponse[]))]
 [JsonSerializable(typeof(Platform.AttemptResponse[]))]
 [JsonSerializable(typeof(Auth.MeResponse))]

@@ -17,6 +17,9 @@ public sealed record WebhookBody(string Url, string? Secret);
 
 public sealed record AttemptResponse(string AttemptedAt, string Outcome, int? StatusCode, int? LatencyMs, string? Error);
 
+/// <summary>What the receiver said to a test request: <c>delivered</c> when it answered 2xx.</summary>
+public sealed record WebhookTestResponse(long WebhookId, bool Delivered, int? StatusCode, int LatencyMs, string? Error);
+
 public sealed record CircuitBreakerState(string State, int Failures, string? OpenedAt);
 
 public sealed record CircuitStatusResponse(long WebhookId, string Url, CircuitBreakerState CircuitBreaker);
@@ -56,6 +59,10 @@ public static class WebhooksApi
         own.MapPost("/webhooks/{webhook_id:long}/enable", (HttpContext http, IWebhookStore store) => SetEnabledAsync(true, http, store))
             .RequireAccess(Access.Admin, "Changing a webhook needs an admin key of the project").Produces<WebhookResponse>()
             .WithSummary("Enable a webhook").WithDescription("New alerts are delivered to it again.");
+        own.MapPost("/webhooks/{webhook_id:long}/test", TestAsync).RequireAccess(Access.Admin, "Testing a webhook needs an admin key of the project")
+            .Produces<WebhookTestResponse>().WithSummary("Send a webhook a test request")
+            .WithDescription("POSTs `{\"event\":\"test\",\"project_id\",\"sent_at\",\"webhook_id\"}` to its URL now, signed like a delivery " +
+                "(`X-Telemetry-Delivery: test`), and answers what the receiver said. Not retried, not in the delivery log, not counted by the circuit breaker.");
         own.MapGet("/projects/{project_id:long}/webhook-deliveries/{delivery_id:long}/attempts", async (long delivery_id, HttpContext http, IWebhookStore store) =>
             TypedResults.Ok((await store.ListAttemptsAsync(delivery_id, http.RequestAborted)).Select(a =>
                 new AttemptResponse(Timestamps.Format(a.AttemptedMicros), a.Outcome, a.StatusCode, a.LatencyMs, a.Error)).ToArray()))
@@ -86,6 +93,13 @@ public static class WebhooksApi
         var webhook = http.GetScope().Get<Webhook>();
         await store.SetWebhookEnabledAsync(webhook.Id, enabled, http.RequestAborted);
         return TypedResults.Ok(WebhookResponse.From(webhook with { Enabled = enabled }));
+    }
+
+    private static async Task<IResult> TestAsync(HttpContext http, WebhookDispatcher dispatcher)
+    {
+        var webhook = http.GetScope().Get<Webhook>();
+        var (statusCode, error, latencyMs) = await dispatcher.SendTestAsync(webhook);
+        return TypedResults.Ok(new WebhookTestResponse(webhook.Id, statusCode is >= 200 and < 300, statusCode, latencyMs, error ?? (statusCode is >= 300 ? $"http_{statusCode}" : null)));
     }
 
     private static async Task<IResult> CircuitStatusAsync(HttpContext http, IWebhookStore store, IOptions<WebhookOptions> options)

@@ -135,16 +135,32 @@ public sealed partial class WebhookDispatcher(IWebhookStore store, Microsoft.Ext
 
     private void Count(string outcome) => Outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
 
-    private async Task<(int? StatusCode, string? Error, int LatencyMs)> SendAsync(PendingDelivery delivery)
+    private Task<(int? StatusCode, string? Error, int LatencyMs)> SendAsync(PendingDelivery delivery) =>
+        SendSignedAsync(delivery.Url, delivery.Secret, Body(delivery), delivery.Id.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// Sends one request now, outside the outbox, signed like a delivery (<c>X-Telemetry-Delivery: test</c>), so an
+    /// operator can check a receiver and its secret before an alert depends on it. Neither retried, logged as a
+    /// delivery, nor counted by the circuit breaker.
+    /// </summary>
+    public Task<(int? StatusCode, string? Error, int LatencyMs)> SendTestAsync(Webhook webhook)
     {
-        var body = Body(delivery);
-        using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url) { Content = new ByteArrayContent(body) };
+        var json = new StringBuilder("{\"event\":\"test\",\"project_id\":").Append(webhook.ProjectId.ToString(CultureInfo.InvariantCulture));
+        json.Append(",\"sent_at\":");
+        PythonJson.WriteString(json, Timestamps.Format(Clock.NowMicros()));
+        json.Append(",\"webhook_id\":").Append(webhook.Id.ToString(CultureInfo.InvariantCulture)).Append('}');
+        return SendSignedAsync(webhook.Url, webhook.Secret, Encoding.ASCII.GetBytes(json.ToString()), "test");
+    }
+
+    private async Task<(int? StatusCode, string? Error, int LatencyMs)> SendSignedAsync(string url, string? secret, byte[] body, string deliveryId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         // A new timestamp per attempt; the signature covers it, so a replayed old request can be told apart.
         var timestamp = Timestamps.Format(Clock.NowMicros());
         request.Headers.Add("X-Telemetry-Timestamp", timestamp);
-        request.Headers.Add("X-Telemetry-Delivery", delivery.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (delivery.Secret is { Length: > 0 } secret)
+        request.Headers.Add("X-Telemetry-Delivery", deliveryId);
+        if (secret is { Length: > 0 })
         {
             var signed = Encoding.UTF8.GetBytes(timestamp + ".").Concat(body).ToArray();
             request.Headers.Add("X-Telemetry-Signature", Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed)));

@@ -27,6 +27,36 @@ public abstract class WebhookTests(DatabaseBackend backend)
         server.Client.PostJsonAsync("/telemetry", new { device_external_id = "boiler", events = new[] { new { ts = DateTime.UtcNow.ToString("O"), data = new { temperature = value } } } }, tenant.Key);
 
     [Fact]
+    public async Task ATestRequest_IsSentSignedNow_AndSaysWhatTheReceiverAnswered_WithoutADelivery()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var server = await TestServer.StartAsync(await backend.CreateDatabaseAsync(), FastRetries);
+        var tenant = await Tenant.CreateAsync(server);
+        var hook = (await (await server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/webhooks", new { url = receiver.Url, secret = "t3st" }, tenant.Key)).ReadJsonAsync()).Long("id");
+
+        var answer = await (await server.Client.PostJsonAsync($"/webhooks/{hook}/test", new { }, tenant.Key)).ReadJsonAsync();
+        Assert.True(answer.GetProperty("delivered").GetBoolean());
+        Assert.Equal(200, answer.Int("status_code"));
+        var received = Assert.Single(await receiver.WaitForAsync(1));
+        Assert.Equal("test", received.Headers["X-Telemetry-Delivery"]);
+        var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes("t3st"), Encoding.UTF8.GetBytes(received.Headers["X-Telemetry-Timestamp"] + "." + received.Body)));
+        Assert.Equal(expected, received.Headers["X-Telemetry-Signature"]);
+        var body = JsonDocument.Parse(received.Body).RootElement;
+        Assert.Equal(["event", "project_id", "sent_at", "webhook_id"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(hook, body.Long("webhook_id"));
+        Assert.Equal(0, (await (await server.Client.GetAsync($"/projects/{tenant.ProjectId}/webhook-deliveries", tenant.Key)).ReadJsonAsync()).GetArrayLength());
+
+        // A receiver that is not there: not delivered, and why; a read key may not send one.
+        var closed = ServerProcess.FreePort();
+        var gone = (await (await server.Client.PostJsonAsync($"/projects/{tenant.ProjectId}/webhooks", new { url = $"http://127.0.0.1:{closed}/hook" }, tenant.Key)).ReadJsonAsync()).Long("id");
+        var failed = await (await server.Client.PostJsonAsync($"/webhooks/{gone}/test", new { }, tenant.Key)).ReadJsonAsync();
+        Assert.False(failed.GetProperty("delivered").GetBoolean());
+        Assert.Equal("connection_error", failed.Str("error"));
+        var reader = await server.NewKeyAsync(tenant.ProjectId, Fleetwatch.Auth.KeyRole.Read);
+        Assert.Equal(HttpStatusCode.Forbidden, (await server.Client.PostJsonAsync($"/webhooks/{hook}/test", new { }, reader)).StatusCode);
+    }
+
+    [Fact]
     public async Task AnAlert_IsDeliveredSigned_WithSortedKeys_AndLogged()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
