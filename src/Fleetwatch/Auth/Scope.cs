@@ -59,7 +59,7 @@ public sealed class ScopeMiddleware(RequestDelegate next, IEnumerable<IScopeReso
             await next(http);
             return;
         }
-        var scope = new Scope(caller, tenancy.ProjectOf(caller));
+        var scope = new Scope(caller, ProjectAsked(http, caller) ?? tenancy.ProjectOf(caller));
         http.Features.Set(scope);
         var routeProject = false;
         foreach (var (name, resolver) in _plans.GetOrAdd(endpoint, Plan))
@@ -78,6 +78,17 @@ public sealed class ScopeMiddleware(RequestDelegate next, IEnumerable<IScopeReso
         }
         await next(http);
     }
+
+    /// <summary>Header naming the project a server administrator's request acts on where its route names none (the dashboard's project switcher).</summary>
+    public const string ProjectHeader = "X-Project-Id";
+
+    /// <summary>
+    /// A server key belongs to no project: routes that take the project from the key (a device by its external id, the
+    /// streams) act on the default one, or on the one this header names. Other keys' projects are their own: ignored.
+    /// </summary>
+    private static long? ProjectAsked(HttpContext http, Caller caller) =>
+        caller.IsServerAdmin && long.TryParse(http.Request.Headers[ProjectHeader].ToString(), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var project) && project > 0 ? project : null;
 
     private (string, IScopeResolver)[] Plan(RouteEndpoint endpoint) =>
     [

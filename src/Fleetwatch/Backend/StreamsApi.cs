@@ -29,9 +29,12 @@ public static class StreamsApi
             // WebSockets over HTTP/2 open with CONNECT, which the API document cannot describe.
             streams.MapMethods(path, ["CONNECT"], StreamDeviceAsync).RequireAccess(Access.Listen).ExcludeFromDescription();
         }
-        Documented(streams.MapGet("/stream/all", (string? tag, HttpContext http) => StreamProjectAsync(http, tag)).RequireAccess(Access.Read).WithTags(ApiTags.Fleetwatch),
-            "Follow a whole project live", "As a device's stream, for every device of the key's project, or those with `?tag=`. A read or admin key.");
-        streams.MapMethods("/stream/all", ["CONNECT"], (string? tag, HttpContext http) => StreamProjectAsync(http, tag)).RequireAccess(Access.Read).ExcludeFromDescription();
+        Documented(streams.MapGet("/stream/all", (string? tag, long? project_id, HttpContext http) => StreamProjectAsync(http, tag, project_id))
+            .RequireAccess(Access.Read).WithTags(ApiTags.Fleetwatch), "Follow a whole project live",
+            "As a device's stream, for every device of the key's project, or those with `?tag=`. A read or admin key; a server administrator's key " +
+            "names the project with `?project_id=` (its default project otherwise).");
+        streams.MapMethods("/stream/all", ["CONNECT"], (string? tag, long? project_id, HttpContext http) => StreamProjectAsync(http, tag, project_id))
+            .RequireAccess(Access.Read).ExcludeFromDescription();
     }
 
     private static void Documented(RouteHandlerBuilder endpoint, string summary, string description) =>
@@ -44,9 +47,11 @@ public static class StreamsApi
         return await RunAsync(http, subscription, http.GetScope(), [device.Id], $"Subscribed to device: {device_id}");
     }
 
-    private static async Task<IResult> StreamProjectAsync(HttpContext http, string? tag)
+    private static async Task<IResult> StreamProjectAsync(HttpContext http, string? tag, long? projectId)
     {
-        var subscription = new Subscription(http.GetScope().ProjectId, wholeProject: true, tag, QueueCapacity);
+        var scope = http.GetScope();
+        if (projectId is { } asked && asked != scope.ProjectId && !scope.Caller.CanSee(asked)) return Problems.NotFound("project not found");
+        var subscription = new Subscription(projectId ?? scope.ProjectId, wholeProject: true, tag, QueueCapacity);
         return await RunAsync(http, subscription, http.GetScope(), [], tag is null ? "Subscribed to all devices" : $"Subscribed to devices tagged: {tag}");
     }
 

@@ -5,29 +5,9 @@ using Microsoft.Playwright;
 namespace Fleetwatch.Tests.Dashboard;
 
 /// <summary>The dashboard in headless Chromium (Debian's, installed by test.sh), against a real server.</summary>
-public sealed class DashboardTests : IAsyncLifetime
+public sealed class DashboardTests : BrowserTests
 {
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
-
-    private static async Task StatusAsync(TestServer server, Tenant tenant, string device, int battery, bool online = true, int secondsAgo = 0) =>
+    internal static async Task StatusAsync(TestServer server, Tenant tenant, string device, int battery, bool online = true, int secondsAgo = 0) =>
         Assert.Equal(HttpStatusCode.Created, (await server.Client.PostJsonAsync("/status", new
         {
             device_id = device, timestamp = DateTime.UtcNow.AddSeconds(-secondsAgo).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), battery_level = battery, rssi = -60, online,
@@ -37,15 +17,6 @@ public sealed class DashboardTests : IAsyncLifetime
     private static Task RowsAsync(IPage page, params string[] devices) =>
         page.WaitForFunctionAsync("expected => [...document.querySelectorAll('#devices tbody tr')].map(r => r.dataset.device).join(',') === expected",
             string.Join(',', devices));
-
-    private async Task<IPage> SignInAsync(TestServer server, string key)
-    {
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
-        await page.FillAsync("#api-key", key);
-        await page.ClickAsync("#sign-in");
-        return page;
-    }
 
     [Fact]
     public async Task SignIn_TheFleetPageListsTheDevicesWithCounts_AndARowUpdatesLive()
@@ -61,7 +32,7 @@ public sealed class DashboardTests : IAsyncLifetime
         foreach (var secondsAgo in new[] { 60, 0 })
             await server.Client.PostJsonAsync("/api/v1/devices/d-1/heartbeat", new { sent_at = DateTime.UtcNow.AddSeconds(-secondsAgo).ToString("O") }, tenant.Key);
 
-        var page = await _browser.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
         Assert.True(await page.IsVisibleAsync("#api-key"), "without a key only the sign-in prompt shows");
         var icon = await server.Client.GetAsync("/ui/" + await page.GetAttributeAsync("link[rel='icon']", "href"), key: null);
@@ -123,7 +94,7 @@ public sealed class DashboardTests : IAsyncLifetime
         await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
         var tenant = await Tenant.CreateAsync(server);
         await StatusAsync(server, tenant, "pocket-1", 55);
-        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 375, Height = 740 } });
+        var page = await Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 375, Height = 740 } });
         await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
         await page.FillAsync("#api-key", tenant.Key);
         await page.ClickAsync("#sign-in");

@@ -37,7 +37,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var body = await new StreamReader(request.Body).ReadToEndAsync();
             if (delayMs > 0) await Task.Delay(delayMs);
             receiver.Requests.Enqueue(new Received(body, request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
-            if (receiver._failuresLeft < 0) return Results.StatusCode(500);
+            if (failFirst < 0) return Results.StatusCode(500);
             return Interlocked.Decrement(ref receiver._failuresLeft) >= 0 ? Results.StatusCode(503) : Results.Ok();
         });
         await app.StartAsync();

@@ -32,8 +32,8 @@ async function showAlerts() {
     const query = new URLSearchParams({ limit: 200 });
     if (filters.state) query.set("state", filters.state);
     if (filters.rule) query.set("rule_id", filters.rule);
-    const [alerts, ruleList, devices] = await Promise.all([api(`/projects/${me.project_id}/alerts?${query}`), api(`/projects/${me.project_id}/rules`),
-      api(`/projects/${me.project_id}/devices`)]);
+    const [alerts, ruleList, devices] = await Promise.all([api(`/projects/${projectId()}/alerts?${query}`), api(`/projects/${projectId()}/rules`),
+      api(`/projects/${projectId()}/devices`)]);
     const byId = new Map(devices.map((d) => [d.id, d]));
     const shown = alerts.filter((a) => !filters.severity || a.severity === filters.severity);
     empty.hidden = shown.length > 0;
@@ -60,4 +60,7 @@ async function showAlerts() {
       el("td", {}, r.enabled ? "yes" : "no"), el("td", { class: "last-fired" }, formatTime(lastFired.get(r.id))))));
   }
   await refresh();
+  // A reading may have raised (or resolved) an alert: look again shortly after readings arrive, at most a few times a second.
+  let pending = null;
+  listeners.add(() => { pending ??= setTimeout(() => { pending = null; refresh(); }, 300); });
 }

@@ -4,6 +4,7 @@
 "use strict";
 
 const KEY = "fleetwatch.key";
+const PROJECT = "fleetwatch.project";
 const main = document.getElementById("main");
 const PAGE_SIZE = 100;
 let me = null;
@@ -11,15 +12,31 @@ let stream = null;
 
 function key() { return sessionStorage.getItem(KEY); }
 
+// The project the pages show: the key's own, or — for a server administrator's key — the one picked in the header.
+function projectId() { return Number(sessionStorage.getItem(PROJECT)) || me.project_id; }
+
 async function api(path, options = {}) {
-  const response = await fetch(path, { ...options, headers: { "X-API-Key": key(), "Content-Type": "application/json", ...(options.headers || {}) } });
-  if (response.status === 401 || response.status === 403) throw new Error("This API key was refused.");
+  const headers = { "X-API-Key": key(), "Content-Type": "application/json", ...(options.headers || {}) };
+  if (me?.server_admin) headers["X-Project-Id"] = String(projectId());
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401) throw new Error("This API key was refused.");
   if (!response.ok && response.status !== 204) {
     let detail = response.statusText;
-    try { detail = (await response.json()).detail || detail; } catch { }
+    try {
+      const problem = await response.json();
+      detail = problem.detail || problem.title || detail;
+      // Validation problems name each field and what is wrong with it.
+      if (problem.errors) detail = Object.entries(problem.errors).map(([field, reasons]) => `${field}: ${[].concat(reasons).join(", ")}`).join("; ");
+    } catch { }
     throw new Error(detail);
   }
   return response.status === 204 ? null : response.json();
+}
+
+// Runs an action of a form or button, showing its error next to it instead of failing silently.
+async function attempt(errorBox, action) {
+  errorBox.textContent = "";
+  try { await action(); } catch (error) { errorBox.textContent = error.message; }
 }
 
 function el(tag, attributes = {}, ...children) {
@@ -58,8 +75,28 @@ async function start() {
     return showSignIn(error.message);
   }
   document.getElementById("nav").hidden = false;
+  for (const link of document.querySelectorAll(".admin-only")) link.hidden = me.role !== "admin";
+  await showProjectSwitcher();
   openStream();
   route();
+}
+
+// Server administrators see every project: a switcher in the header picks the one every page shows.
+async function showProjectSwitcher() {
+  const holder = document.getElementById("project-switch");
+  holder.replaceChildren();
+  if (!me.server_admin) return;
+  const projects = [];
+  for (const org of await api("/orgs")) {
+    for (const project of await api(`/orgs/${org.id}/projects`)) projects.push({ id: project.id, label: `${org.name} / ${project.name}` });
+  }
+  if (!projects.some((p) => p.id === projectId())) sessionStorage.removeItem(PROJECT);
+  const select = el("select", { id: "project", "aria-label": "Project", onchange: (e) => {
+    sessionStorage.setItem(PROJECT, e.target.value);
+    openStream();
+    route();
+  } }, projects.map((p) => el("option", { value: p.id, selected: p.id === projectId() ? "" : null }, p.label)));
+  holder.append(select);
 }
 
 // One project-wide live stream; pages register what they do with each reading.
@@ -67,7 +104,8 @@ const listeners = new Set();
 function openStream() {
   if (stream) stream.close();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  stream = new WebSocket(`${scheme}://${location.host}/api/v1/stream/all?token=${encodeURIComponent(key())}`);
+  const project = me.server_admin ? `&project_id=${projectId()}` : "";
+  stream = new WebSocket(`${scheme}://${location.host}/api/v1/stream/all?token=${encodeURIComponent(key())}${project}`);
   stream.onmessage = (message) => {
     const frame = JSON.parse(message.data);
     if (frame.type === "reading" || frame.type === "connectivity") for (const listener of listeners) listener(frame);
@@ -80,6 +118,10 @@ function route() {
   const [, page, id] = location.hash.split("/");
   if (page === "device" && id) return showDevice(decodeURIComponent(id));
   if (page === "alerts") return showAlerts();
+  if (page === "rules") return showRules();
+  if (page === "devices") return showDevices();
+  if (page === "keys") return showKeys();
+  if (page === "webhooks") return showWebhooks();
   return showFleet();
 }
 
@@ -87,6 +129,7 @@ function formatTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; 
 
 document.getElementById("sign-out").addEventListener("click", () => {
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(PROJECT);
   if (stream) stream.close();
   stream = null;
   showSignIn();

@@ -68,7 +68,7 @@ async function showDevice(deviceId) {
     const [history, deviceAlerts, connectivity] = await Promise.all([
       api(`/api/v1/devices/${encodeURIComponent(deviceId)}/history?range=90d&order=desc&limit=20`),
       api(`/devices/${numericId}/alerts?limit=20`),
-      api(`/projects/${me.project_id}/devices/${numericId}/connectivity`)]);
+      api(`/projects/${projectId()}/devices/${numericId}/connectivity`)]);
     const names = [...new Set(history.data.flatMap((r) => Object.keys(r.metrics)))].sort();
     latestBox.replaceChildren(
       el("div", { class: "card", title: `inactive after ${connectivity.inactivity_timeout_seconds} s without data` }, "Connectivity",

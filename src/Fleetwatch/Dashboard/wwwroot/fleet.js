@@ -61,7 +61,7 @@ async function showFleet() {
     const ticket = ++latest;
     const query = new URLSearchParams({ search: state.search, state: state.filter, tag: state.tag, sort: state.sort,
       order: state.descending ? "desc" : "asc", limit: PAGE_SIZE, offset: state.page * PAGE_SIZE });
-    const fleet = await api(`/projects/${me.project_id}/fleet?${query}`);
+    const fleet = await api(`/projects/${projectId()}/fleet?${query}`);
     if (ticket !== latest) return;
     const c = fleet.counts;
     counts.replaceChildren(
