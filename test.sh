@@ -64,6 +64,13 @@ if [ ! -x "$dockerfilelint" ]; then
   npm install --prefix "$root/.tools" --no-audit --no-fund --loglevel=error dockerfilelint@1.8.0 >/dev/null
 fi
 export FLEETWATCH_DOCKERFILELINT="$dockerfilelint"
+# axe-core (npm) checks every dashboard page against WCAG 2 AA in AccessibilityTests.
+axe="$root/.tools/node_modules/axe-core/axe.min.js"
+if [ ! -f "$axe" ]; then
+  say "installing axe-core (npm)"
+  npm install --prefix "$root/.tools" --no-audit --no-fund --loglevel=error axe-core@4.14.1 >/dev/null
+fi
+export FLEETWATCH_AXE="$axe"
 
 say "running the tests"
 status=0

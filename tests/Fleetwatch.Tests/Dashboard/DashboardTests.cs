@@ -123,6 +123,18 @@ public sealed class DashboardTests : BrowserTests
         Assert.True(await page.Locator("#chart .metric-chart").CountAsync() >= 2, "a chart per metric");
         Assert.Equal("rssi", await page.InnerTextAsync("#chart .metric-chart[data-metric='rssi'] h4"));
         Assert.Equal("active", await page.InnerTextAsync("#device-connectivity"));
+        // Its connectivity over the range: active since its first report, unknown before.
+        await page.WaitForSelectorAsync("#connectivity-timeline .span.active");
+        // Dragging across one chart zooms all of them to that span.
+        var before = await page.GetAttributeAsync("#chart .metric-chart[data-metric='rssi']", "data-from");
+        Assert.NotNull(before);
+        var over = (await page.QuerySelectorAsync("#chart .metric-chart[data-metric='battery_level'] .u-over"))!;
+        var area = (await over.BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(area.X + area.Width * 0.6f, area.Y + area.Height / 2);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(area.X + area.Width * 0.9f, area.Y + area.Height / 2, new() { Steps = 5 });
+        await page.Mouse.UpAsync();
+        await page.WaitForFunctionAsync("b => [...document.querySelectorAll('#chart .metric-chart')].every(c => Number(c.dataset.from) > Number(b))", before);
         var box = await canvas!.BoundingBoxAsync();
         Assert.True(box is { Width: > 100, Height: > 100 }, "the chart has a size");
         Assert.NotNull(await page.WaitForSelectorAsync("#uptime-chart canvas"));

@@ -16,12 +16,15 @@ const RANGES = { "1h": "1m", "24h": "15m", "7d": "1h", "30d": "6h", "90d": "1d" 
 async function showDevice(deviceId) {
   const chartBox = el("div", { id: "chart" });
   const uptimeBox = el("div", { id: "uptime-chart" });
+  const timeline = el("div", { id: "connectivity-timeline", role: "img" });
   const select = el("select", { id: "range", onchange: () => draw() }, Object.keys(RANGES).map((r) => el("option", { value: r, selected: r === "24h" ? "" : null }, r)));
   const latestBox = el("div", { class: "cards" });
   const events = el("tbody");
   const eventsHead = el("tr");
   const alerts = el("tbody");
-  main.replaceChildren(el("h2", {}, deviceId), latestBox, el("div", { class: "toolbar" }, "Range ", select), chartBox,
+  main.replaceChildren(el("h2", {}, deviceId), latestBox, el("div", { class: "toolbar" }, el("label", { for: "range" }, "Range "), select,
+    el("span", { class: "hint" }, "drag across a chart to zoom, double-click to zoom out")),
+    el("h3", {}, "Connectivity"), timeline, chartBox,
     el("h3", {}, "Uptime per day"), uptimeBox,
     el("h3", {}, "Recent readings"), el("table", { id: "events" }, el("thead", {}, eventsHead), events),
     el("h3", {}, "Alerts"), el("table", { id: "device-alerts" }, el("thead", {}, el("tr", {}, el("th", {}, "Raised"), el("th", {}, "Rule"), el("th", {}, "State"))), alerts));
@@ -36,15 +39,33 @@ async function showDevice(deviceId) {
     if (buckets.length === 0) { chartBox.append(el("p", { id: "no-data" }, "No readings in this range.")); }
     // One chart per metric, each on its own scale (power at 220 W no longer flattens a temperature), sharing the time
     // axis and a cursor that moves in all of them at once.
+    // Dragging across a chart zooms every chart to that span; a double click zooms back out.
+    const charts = [];
+    let zooming = false;
+    const zoomAll = (chart, key) => {
+      if (key !== "x") return;
+      // The span each chart shows, for whoever reads the page (and its tests): uPlot draws its axes on a canvas.
+      chart.root.parentElement.dataset.from = Math.round(chart.scales.x.min);
+      if (zooming) return;
+      zooming = true;
+      for (const other of charts) if (other !== chart) other.setScale("x", { min: chart.scales.x.min, max: chart.scales.x.max });
+      zooming = false;
+    };
     for (const metric of metrics) {
       // Upload times arrive in nanoseconds: charted in seconds, so the axis reads 2.5, not 2,500,000,000.
       const scale = metric === "upload_time" ? 1e-9 : 1;
       const box = el("div", { class: "metric-chart", "data-metric": metric }, el("h4", {}, metric === "upload_time" ? "upload_time (s)" : metric));
       chartBox.append(box);
-      new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 160, cursor: { sync: { key: `device-${deviceId}` } }, legend: { show: false },
-        series: [{}, { label: metric, stroke: "#1a73e8", width: 2 }] },
-        [times, buckets.map((b) => (b.metrics[metric]?.avg ?? null) === null ? null : b.metrics[metric].avg * scale)], box);
+      const stat = (name) => buckets.map((b) => (b.metrics[metric]?.[name] ?? null) === null ? null : b.metrics[metric][name] * scale);
+      // The average as a line, between each bucket's minimum and maximum as a band: a spike inside an hour or a day still shows.
+      charts.push(new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 160, legend: { show: false },
+        cursor: { sync: { key: `device-${deviceId}` }, drag: { x: true, y: false } }, hooks: { setScale: [zoomAll] },
+        series: [{}, { label: metric, stroke: "#1a5fb4", width: 2 }, { label: "max", stroke: "transparent", points: { show: false } },
+          { label: "min", stroke: "transparent", points: { show: false } }],
+        bands: [{ series: [2, 3], fill: "#1a5fb422" }] },
+        [times, stat("avg"), stat("max"), stat("min")], box));
     }
+    await drawTimeline(range);
 
     // Heartbeats are no readings: their uptime per UTC day comes from the fleet API.
     const days = { "1h": 7, "24h": 7, "7d": 7, "30d": 30, "90d": 90 }[range];
@@ -55,8 +76,11 @@ async function showDevice(deviceId) {
     const existing = uptime.days.filter((d) => d.date.slice(0, 10) >= since);
     uptimeBox.dataset.days = existing.length;
     if (!existing.some((d) => d.heartbeat_minutes > 0)) { uptimeBox.append(el("p", {}, "No heartbeats in this range.")); return; }
-    new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 200, scales: { y: { range: [0, 100] } },
-      series: [{}, { label: "uptime %", stroke: "#188038", fill: "#18803822" }] },
+    new uPlot({ width: Math.min(1000, main.clientWidth - 20), height: 200,
+      // Half a day either side of the days shown (one day alone would get an axis of years).
+      scales: { x: { time: true, auto: false, range: [Date.parse(existing[0].date) / 1000 - 43200, Date.parse(existing.at(-1).date) / 1000 + 43200] },
+        y: { range: [0, 100] } },
+      series: [{}, { label: "uptime %", stroke: "#188038", fill: "#18803822", points: { show: true, size: 6 } }] },
       [existing.map((d) => Date.parse(d.date) / 1000), existing.map((d) => Math.min(d.uptime, 100))], uptimeBox);
   }
 
@@ -87,10 +111,34 @@ async function showDevice(deviceId) {
     alerts.replaceChildren(...deviceAlerts.map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.details.rule.name), el("td", {}, a.state))));
   }
 
+  // Connectivity over the chosen range: a bar, green while active, grey while inactive, from the recorded transitions.
+  async function drawTimeline(range) {
+    const spans = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, "90d": 90 * 86400 };
+    const end = Date.now();
+    const start = end - spans[range] * 1000;
+    const history = await api(`/projects/${projectId()}/devices/${numericId}/connectivity/history?limit=1000`);
+    const transitions = history.transitions.map((t) => ({ state: t.state, at: Date.parse(t.since) })).sort((a, b) => a.at - b.at);
+    const parts = [];
+    let state = "unknown";
+    let from = start;
+    for (const t of transitions) {
+      if (t.at <= start) { state = t.state; continue; }
+      parts.push({ state, from, to: t.at });
+      state = t.state;
+      from = t.at;
+    }
+    parts.push({ state, from, to: end });
+    timeline.replaceChildren(...parts.filter((p) => p.to > p.from).map((p) => el("span", {
+      class: `span ${p.state}`, style: `width:${(100 * (p.to - p.from)) / (end - start)}%`,
+      title: `${p.state} from ${new Date(p.from).toLocaleString()} to ${new Date(p.to).toLocaleString()}` })));
+    timeline.setAttribute("aria-label", `Connectivity: ${transitions.length} transitions recorded, ${state} now`);
+  }
+
   listeners.add((frame) => {
     if (frame.device_id !== deviceId) return;
     refresh();
     if (frame.type === "reading") draw();
+    else if (frame.type === "connectivity") drawTimeline(select.value);
   });
   await Promise.all([draw(), refresh()]);
 }

@@ -12,7 +12,7 @@ async function showFleet() {
   const counts = el("div", { class: "cards" });
   const body = el("tbody");
   const pager = el("div", { class: "toolbar" });
-  const tagSelect = el("select", { id: "tag", onchange: (e) => { state.tag = e.target.value; state.page = 0; load(); } }, el("option", { value: "" }, "any tag"));
+  const tagSelect = el("select", { id: "tag", "aria-label": "Tag", onchange: (e) => { state.tag = e.target.value; state.page = 0; load(); } }, el("option", { value: "" }, "any tag"));
   // Two facts, two columns: connectivity is what the server sees (heard from within the timeout), reported is the device's own flag.
   // Columns with a sort field sort on the server; the others (tags, device time) do not. On a phone each row becomes a
   // card, its cells labelled by data-label.
@@ -104,8 +104,8 @@ async function showFleet() {
   main.replaceChildren(
     el("h2", {}, "Fleet"), counts,
     el("div", { class: "toolbar" },
-      el("input", { type: "search", id: "search", placeholder: "Search devices", oninput: (e) => { state.search = e.target.value; state.page = 0; load(); } }),
-      el("select", { id: "filter", onchange: (e) => { state.filter = e.target.value; state.page = 0; load(); } },
+      el("input", { type: "search", id: "search", "aria-label": "Search devices", placeholder: "Search devices", oninput: (e) => { state.search = e.target.value; state.page = 0; load(); } }),
+      el("select", { id: "filter", "aria-label": "State", onchange: (e) => { state.filter = e.target.value; state.page = 0; load(); } },
         ["all", "active", "inactive", "online", "offline", "at-risk", "no-status"].map((f) => el("option", { value: f }, f))),
       tagSelect),
     el("table", { id: "devices" }, el("thead", {}, head), body), pager);
