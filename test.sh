@@ -71,6 +71,8 @@ if [ ! -f "$axe" ]; then
   npm install --prefix "$root/.tools" --no-audit --no-fund --loglevel=error axe-core@4.14.1 >/dev/null
 fi
 export FLEETWATCH_AXE="$axe"
+# Screenshots of every dashboard page are kept here (artifacts/screenshots, ignored by git).
+export FLEETWATCH_ARTIFACTS="$root/artifacts"
 
 say "running the tests"
 status=0

@@ -24,6 +24,12 @@ if ! command -v wrk >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Chromium (apt-get), for the dashboard timings"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 say "building Release"
 dotnet publish src/Fleetwatch -c Release -o "$work/server" --nologo -v quiet >/dev/null
 dotnet build bench/Fleetwatch.Load -c Release -o "$work/load" --nologo -v quiet >/dev/null
@@ -103,8 +109,10 @@ for engine in $engines; do
   load_run summary --devices 10000
   load_run history --statuses "${BENCH_HISTORY:-200000}"
   load_run latency --samples 500
-  load_run aggregate --points "$points" --days 90
+  load_run aggregate --points "$points" --days 90 --device agg-bench
   R[rss_mb]=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status")
+  say "$engine: the dashboard in headless Chromium, over the devices and the 90-day device above"
+  load_run browser --device agg-bench --rounds 5
   stop_server
   while read -r name value; do R[$name]=$value; done < <(load disk --db "$db")
 
@@ -148,6 +156,7 @@ for engine in $engines; do
 | POST → WebSocket frame | p50 ${R[latency_p50_ms]} ms, p99 ${R[latency_p99_ms]} ms | |
 | breaching POST → signed webhook received, at rest | p50 ${R[webhook_p50_ms]} ms, p99 ${R[webhook_p99_ms]} ms | |
 | 90-day hourly aggregate, $points points | rollups ${R[aggregate_rollup_ms]} ms (first query ${R[aggregate_first_ms]} ms; rolled up in the background ${R[aggregate_ready_s]} s after the load), raw ${R[aggregate_raw_ms]} ms | raw / rollups $(awk -v a="${R[aggregate_raw_ms]}" -v b="${R[aggregate_rollup_ms]}" 'BEGIN { printf "%.0fx", a / b }') |
+| dashboard in Chromium: sign-in → fleet page drawn (${R[browser_fleet_devices]} devices), a search answered, a device chart switched to 90 days (the points above) | ${R[browser_fleet_ms]} ms, ${R[browser_search_ms]} ms, ${R[browser_chart_90d_ms]} ms (median of 5, performance.now() in the page) | |
 | memory: server RSS after 100k devices and the points above | ${R[rss_mb]} MB | |
 | disk: bytes per stored event (${R[stored_events]} events) | ${R[bytes_per_event]} | |
 | single status POST, connectivity tracker on vs off (fresh servers) | ${R[status_on_rps]} vs ${R[status_off_rps]} req/s | $(ratio "${R[status_on_rps]}" "${R[status_off_rps]}") |

@@ -18,7 +18,7 @@ public static class AggregateBench
         var points = options.Long("points", 10_000_000);
         var days = options.Long("days", 90);
         using var client = options.Client();
-        var device = $"agg-{Guid.NewGuid():N}"[..16];
+        var device = options.Values.GetValueOrDefault("device") ?? $"agg-{Guid.NewGuid():N}"[..16];
         (await client.PostAsJsonAsync("api/v1/devices", new { device_id = device })).EnsureSuccessStatusCode();
 
         // The range ends two days ago, so every hour of it is sealed.

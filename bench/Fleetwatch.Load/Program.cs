@@ -15,13 +15,14 @@ return args.FirstOrDefault() switch
     "webhook-latency" => await WebhookBench.RunAsync(Options.Parse(args[1..])),
     "connectivity" => await ConnectivityBench.RunAsync(Options.Parse(args[1..])),
     "mqtt" => await MqttBench.RunAsync(Options.Parse(args[1..])),
+    "browser" => await BrowserBench.RunAsync(Options.Parse(args[1..])),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("""
-        fleetwatch-load aggregate     --url URL --key ADMIN_KEY [--points 10000000] [--days 90]
+        fleetwatch-load aggregate     --url URL --key ADMIN_KEY [--points 10000000] [--days 90] [--device NAME]
         fleetwatch-load latency       --url URL --key ADMIN_KEY [--samples 500]
         fleetwatch-load batch         --url URL --key ADMIN_KEY [--seconds 15] [--size 1000] [--name batch]
         fleetwatch-load store-insert  --db DB [--points 2000000] [--size 1000]
@@ -31,6 +32,7 @@ static int Usage()
         fleetwatch-load disk          --db DB
         fleetwatch-load webhook-latency --url URL --key ADMIN_KEY [--samples 50]
         fleetwatch-load connectivity  --url URL --key ADMIN_KEY [--devices 100000] [--projects 10] [--detect 1] [--prefix heap]
+        fleetwatch-load browser       --url URL --key ADMIN_KEY --device NAME [--rounds 5]   (headless /usr/bin/chromium)
         fleetwatch-load mqtt          --url URL --key ADMIN_KEY --mqtt-port PORT [--connections 100] [--in-flight 8] [--seconds 10] [--pid SERVER_PID]
         """);
     return 2;

@@ -31,6 +31,7 @@ public sealed class AccessibilityTests : BrowserTests
         var page = await context.NewPageAsync();
         await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
         await page.WaitForSelectorAsync("#api-key");
+        await page.ScreenshotAsync(new() { Path = Screenshot("page-sign-in"), FullPage = true });
         var violations = new List<string>(await ViolationsAsync(page, "sign-in"));
         await page.FillAsync("#api-key", tenant.Key);
         await page.ClickAsync("#sign-in");
@@ -43,6 +44,8 @@ public sealed class AccessibilityTests : BrowserTests
         {
             await page.GotoAsync(new Uri(server.BaseAddress, "/ui/" + hash).ToString());
             await page.WaitForSelectorAsync(ready);
+            // Each page as it looks with data on it, kept with the test results.
+            await page.ScreenshotAsync(new() { Path = Screenshot("page-" + hash.Split('/')[1]), FullPage = true });
             violations.AddRange(await ViolationsAsync(page, hash));
         }
         Assert.True(violations.Count == 0, string.Join('\n', violations));

@@ -27,6 +27,14 @@ public abstract class BrowserTests : IAsyncLifetime
         _playwright.Dispose();
     }
 
+    /// <summary>Where a page's screenshot is kept: test.sh's artefacts directory (FLEETWATCH_ARTIFACTS), else the temp directory.</summary>
+    protected static string Screenshot(string name)
+    {
+        var directory = Environment.GetEnvironmentVariable("FLEETWATCH_ARTIFACTS") is { Length: > 0 } kept ? Path.Combine(kept, "screenshots") : Path.GetTempPath();
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, $"fleetwatch-{name}.png");
+    }
+
     protected async Task<IPage> SignInAsync(TestServer server, string key, BrowserNewPageOptions? options = null)
     {
         var page = await Browser.NewPageAsync(options);

@@ -104,7 +104,7 @@ public sealed class DashboardTests : BrowserTests
         Assert.Equal("\"Battery %\"", await page.EvalOnSelectorAsync<string>("tr[data-device='pocket-1'] .battery", "e => getComputedStyle(e, '::before').content"));
         // Nothing sticks out sideways: the page is no wider than the phone.
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 375"), "the page scrolls sideways on a phone");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "fleetwatch-fleet-phone.png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("fleet-phone"), FullPage = true });
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class DashboardTests : BrowserTests
         Assert.Contains("battery_level", await page.InnerTextAsync("#events thead"));
         Assert.Contains("2.50 s", await page.InnerTextAsync("#events tbody"));
         Assert.Equal("2.50 s", await page.InnerTextAsync(".card.metric[data-metric='upload_time'] b"));
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "fleetwatch-device.png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("device"), FullPage = true });
         Assert.Equal(0, await page.Locator("#device-alerts tbody tr").CountAsync());
     }
 

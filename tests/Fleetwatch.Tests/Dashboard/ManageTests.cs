@@ -7,8 +7,6 @@ namespace Fleetwatch.Tests.Dashboard;
 /// <summary>Managing a project without curl: rules, devices, keys and webhooks in the dashboard, then checked through the API.</summary>
 public sealed class ManageTests : BrowserTests
 {
-    private static string Screenshot(string name) => Path.Combine(Path.GetTempPath(), $"fleetwatch-{name}.png");
-
     private static async Task<System.Text.Json.JsonElement> GetAsync(TestServer server, string path, string key) =>
         await (await server.Client.GetAsync(path, key)).ReadJsonAsync();
 
