@@ -121,8 +121,9 @@ public sealed class DashboardTests : BrowserTests
         // One chart per metric, each with its own heading and scale.
         var canvas = await page.WaitForSelectorAsync("#chart .metric-chart[data-metric='battery_level'] canvas");
         Assert.True(await page.Locator("#chart .metric-chart").CountAsync() >= 2, "a chart per metric");
-        Assert.Equal("rssi", await page.InnerTextAsync("#chart .metric-chart[data-metric='rssi'] h4"));
+        Assert.Equal("rssi (dBm)", await page.InnerTextAsync("#chart .metric-chart[data-metric='rssi'] h4"));
         Assert.Equal("active", await page.InnerTextAsync("#device-connectivity"));
+        Assert.Equal("online", await page.InnerTextAsync("#device-reported"));
         // Its connectivity over the range: active since its first report, unknown before.
         await page.WaitForSelectorAsync("#connectivity-timeline .span.active");
         // Dragging across one chart zooms all of them to that span.
@@ -173,6 +174,10 @@ public sealed class DashboardTests : BrowserTests
         await page.GotoAsync(new Uri(server.BaseAddress, "/ui/#/device/tag-1").ToString());
         await page.WaitForSelectorAsync("#device-alerts tbody tr");
         Assert.Contains("acknowledged", await page.InnerTextAsync("#device-alerts"));
+        // Its rule links to the alerts page, filtered to that rule.
+        await page.ClickAsync("#device-alerts a:has-text('Battery low')");
+        await page.WaitForSelectorAsync("#alerts tbody tr");
+        Assert.Equal("Battery low", await page.EvalOnSelectorAsync<string>("#alert-rule", "s => s.selectedOptions[0].textContent"));
     }
 
     [Fact]

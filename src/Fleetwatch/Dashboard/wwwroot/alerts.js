@@ -2,8 +2,8 @@
 "use strict";
 
 // Alerts with their device's name (linking to its page), severity colours, filters, and acknowledgement of many at once.
-async function showAlerts() {
-  const filters = { state: "", severity: "", rule: "" };
+async function showAlerts(rule = "") {
+  const filters = { state: "", severity: "", rule };
   const list = el("tbody");
   const rules = el("tbody");
   const ruleSelect = el("select", { id: "alert-rule", "aria-label": "Rule", onchange: (e) => { filters.rule = e.target.value; refresh(); } }, el("option", { value: "" }, "any rule"));

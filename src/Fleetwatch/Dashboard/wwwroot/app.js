@@ -117,7 +117,7 @@ function route() {
   listeners.clear();
   const [, page, id] = location.hash.split("/");
   if (page === "device" && id) return showDevice(decodeURIComponent(id));
-  if (page === "alerts") return showAlerts();
+  if (page === "alerts") return showAlerts(id ? decodeURIComponent(id) : "");
   if (page === "rules") return showRules();
   if (page === "devices") return showDevices();
   if (page === "keys") return showKeys();

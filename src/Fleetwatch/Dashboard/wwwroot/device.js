@@ -11,6 +11,10 @@ function formatValue(name, value) {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+// Units of the metrics whose meaning Fleetwatch knows (the status fields, upload times); free-form metrics carry none.
+const UNITS = { battery_level: "%", rssi: "dBm", upload_time: "s" };
+function withUnit(metric) { return UNITS[metric] ? `${metric} (${UNITS[metric]})` : metric; }
+
 const RANGES = { "1h": "1m", "24h": "15m", "7d": "1h", "30d": "6h", "90d": "1d" };
 
 async function showDevice(deviceId) {
@@ -54,7 +58,7 @@ async function showDevice(deviceId) {
     for (const metric of metrics) {
       // Upload times arrive in nanoseconds: charted in seconds, so the axis reads 2.5, not 2,500,000,000.
       const scale = metric === "upload_time" ? 1e-9 : 1;
-      const box = el("div", { class: "metric-chart", "data-metric": metric }, el("h4", {}, metric === "upload_time" ? "upload_time (s)" : metric));
+      const box = el("div", { class: "metric-chart", "data-metric": metric }, el("h4", {}, withUnit(metric)));
       chartBox.append(box);
       const stat = (name) => buckets.map((b) => (b.metrics[metric]?.[name] ?? null) === null ? null : b.metrics[metric][name] * scale);
       // The average as a line, between each bucket's minimum and maximum as a band: a spike inside an hour or a day still shows.
@@ -89,26 +93,31 @@ async function showDevice(deviceId) {
   const numericId = parseInt(device.data.id.slice(-12), 16);
 
   async function refresh() {
-    const [history, deviceAlerts, connectivity] = await Promise.all([
+    const [history, deviceAlerts, connectivity, status] = await Promise.all([
       api(`/api/v1/devices/${encodeURIComponent(deviceId)}/history?range=90d&order=desc&limit=20`),
       api(`/devices/${numericId}/alerts?limit=20`),
-      api(`/projects/${projectId()}/devices/${numericId}/connectivity`)]);
+      api(`/projects/${projectId()}/devices/${numericId}/connectivity`),
+      // What the device last said of itself (its online flag), apart from whether the server hears from it; none before its first status.
+      api(`/status/${encodeURIComponent(deviceId)}`).catch(() => null)]);
     const names = [...new Set(history.data.flatMap((r) => Object.keys(r.metrics)))].sort();
     latestBox.replaceChildren(
       el("div", { class: "card", title: `inactive after ${connectivity.inactivity_timeout_seconds} s without data` }, "Connectivity",
         el("b", { id: "device-connectivity", class: `connectivity ${connectivity.state}` }, connectivity.state)),
+      el("div", { class: "card", title: status ? `its latest status, sent ${formatTime(status.timestamp)}` : "no status yet" }, "Reported",
+        el("b", { id: "device-reported", class: status ? (status.online ? "online" : "offline") : "" }, status ? (status.online ? "online" : "offline") : "—")),
       el("div", { class: "card", title: connectivity.device_time ? `device time ${formatTime(connectivity.device_time)}` : "" }, "Last seen",
         el("b", {}, formatTime(connectivity.last_seen_at))),
       // Every metric of the recent readings, each with the time its latest value arrived.
       ...names.map((name) => {
         const newest = history.data.find((r) => r.metrics[name] !== undefined);
-        return el("div", { class: "card metric", "data-metric": name }, name, el("b", {}, formatValue(name, newest.metrics[name])), el("small", {}, formatTime(newest.timestamp)));
+        return el("div", { class: "card metric", "data-metric": name }, withUnit(name), el("b", {}, formatValue(name, newest.metrics[name])), el("small", {}, formatTime(newest.timestamp)));
       }));
     // A column per metric, as a table of readings reads; upload times as durations, not nanoseconds.
     eventsHead.replaceChildren(el("th", {}, "Time"), ...names.map((n) => el("th", {}, n)));
     events.replaceChildren(...history.data.map((r) => el("tr", {}, el("td", {}, formatTime(r.timestamp)),
       ...names.map((n) => el("td", {}, formatValue(n, r.metrics[n]))))));
-    alerts.replaceChildren(...deviceAlerts.map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)), el("td", {}, a.details.rule.name), el("td", {}, a.state))));
+    alerts.replaceChildren(...deviceAlerts.map((a) => el("tr", {}, el("td", {}, formatTime(a.triggered_at)),
+      el("td", {}, el("a", { href: `#/alerts/${a.rule_id}` }, a.details.rule.name)), el("td", {}, a.state))));
   }
 
   // Connectivity over the chosen range: a bar, green while active, grey while inactive, from the recorded transitions.
