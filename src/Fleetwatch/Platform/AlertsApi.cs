@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fleetwatch.Auth;
 using Fleetwatch.Http;
 using Fleetwatch.Rules;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Fleetwatch.Platform;
 
@@ -13,7 +14,9 @@ public static class AlertsApi
 {
     private const int DefaultLimit = 100, MaxLimit = 1000;
 
-    public sealed record AlertQuery(string? Limit, string? State, long? RuleId, long? DeviceId, string? Since, long? Before);
+    /// <summary>The query's names are the contract's (<c>rule_id</c>, <c>device_id</c>): bound by name, not by the property's.</summary>
+    public sealed record AlertQuery(string? Limit, string? State, [FromQuery(Name = "rule_id")] long? RuleId, [FromQuery(Name = "device_id")] long? DeviceId,
+        string? Since, long? Before);
 
     public static void MapAlerts(this IEndpointRouteBuilder routes)
     {

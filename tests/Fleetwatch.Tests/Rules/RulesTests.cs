@@ -36,6 +36,27 @@ public abstract class RulesTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Alerts_AreFilteredByRuleId_AndDeviceId_AsTheContractNamesThem()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var hot = await RuleAsync(tenant, new { name = "hot", metric = "temperature", threshold = 80, cooldown_seconds = 0 });
+        var warm = await RuleAsync(tenant, new { name = "warm", metric = "temperature", threshold = 60, cooldown_seconds = 0 });
+        var boiler = await tenant.AddDeviceAsync(Server, "boiler");
+        await tenant.AddDeviceAsync(Server, "kettle");
+        await Client.PostJsonAsync("/telemetry", Batch("boiler", 90), tenant.Key);
+        await Client.PostJsonAsync("/telemetry", Batch("kettle", 70), tenant.Key);
+        Assert.Equal(3, (await AlertsAsync(Client, tenant, 3)).Length);
+
+        // Each filter alone narrows the list (the query's names were once bound to the C# names and silently ignored).
+        Assert.All(await AlertsAsync(Client, tenant, 1, $"&rule_id={hot.Long("id")}"), a => Assert.Equal(hot.Long("id"), a.Long("rule_id")));
+        Assert.Single(await AlertsAsync(Client, tenant, 1, $"&rule_id={hot.Long("id")}"));
+        Assert.Equal(2, (await AlertsAsync(Client, tenant, 2, $"&rule_id={warm.Long("id")}")).Length);
+        var onBoiler = await AlertsAsync(Client, tenant, 2, $"&device_id={boiler}");
+        Assert.Equal(2, onBoiler.Length);
+        Assert.All(onBoiler, a => Assert.Equal(boiler, a.Long("device_id")));
+    }
+
+    [Fact]
     public async Task Rules_CreateListPatchDelete_WithTheContractsValidation()
     {
         var tenant = await Tenant.CreateAsync(Server);
