@@ -36,9 +36,27 @@ public static class ReadingsApi
                 "buckets (hourly and wider from hourly rollups), `metric=` one metric, `empty=null` lists empty buckets.");
     }
 
-    public sealed record HistoryParameters(string? Range, string? Start, string? End, string? Limit, string? Metric, string? Order, string? Cursor);
+    public sealed class HistoryParameters
+    {
+        public string? Range { get; init; }
+        public string? Start { get; init; }
+        public string? End { get; init; }
+        public string? Limit { get; init; }
+        public string? Metric { get; init; }
+        public string? Order { get; init; }
+        public string? Cursor { get; init; }
+    }
     /// <param name="Source"><c>raw</c> reads raw rows even where rollups could answer: to check them, or to compare.</param>
-    public sealed record AggregateParameters(string? Range, string? Start, string? End, string? Metric, string? Bucket, string? Empty, string? Source);
+    public sealed class AggregateParameters
+    {
+        public string? Range { get; init; }
+        public string? Start { get; init; }
+        public string? End { get; init; }
+        public string? Metric { get; init; }
+        public string? Bucket { get; init; }
+        public string? Empty { get; init; }
+        public string? Source { get; init; }
+    }
 
     private static async Task<IResult> LatestAsync(HttpContext http, ITelemetryStore store, MetricDictionary metrics)
     {

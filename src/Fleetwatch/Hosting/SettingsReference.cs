@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
@@ -25,11 +26,17 @@ public static class SettingsReference
         };
     }
 
-    private static readonly (string Section, Type Options)[] Sections =
+    private static readonly (string Section, Setting[] Settings)[] Sections =
     [
-        ("Auth", typeof(Auth.AuthOptions)), ("Ingest", typeof(Ingest.IngestOptions)), ("Status", typeof(Status.StatusOptions)),
-        ("Fleet", typeof(Fleet.FleetOptions)), ("Connectivity", typeof(Connectivity.ConnectivityOptions)), ("Rollups", typeof(Telemetry.RollupOptions)),
-        ("Webhooks", typeof(Webhooks.WebhookOptions)), ("RateLimits", typeof(RateLimitOptions)), ("Mqtt", typeof(Mqtt.MqttOptions)),
+        Section<Auth.AuthOptions>("Auth"),
+        Section<Ingest.IngestOptions>("Ingest"),
+        Section<Status.StatusOptions>("Status"),
+        Section<Fleet.FleetOptions>("Fleet"),
+        Section<Connectivity.ConnectivityOptions>("Connectivity"),
+        Section<Telemetry.RollupOptions>("Rollups"),
+        Section<Webhooks.WebhookOptions>("Webhooks"),
+        Section<RateLimitOptions>("RateLimits"),
+        Section<Mqtt.MqttOptions>("Mqtt"),
     ];
 
     /// <summary>Settings that are not an options class's: the command line's own, and a few read directly.</summary>
@@ -47,12 +54,17 @@ public static class SettingsReference
         new("Logging:LogLevel:Default", "Information", "The least severe log level written (Trace, Debug, Information, Warning, Error)."),
     ];
 
-    public static IReadOnlyList<Setting> All { get; } = [.. TopLevel, .. Sections.SelectMany(s => Of(s.Section, s.Options))];
+    public static IReadOnlyList<Setting> All { get; } = [.. TopLevel, .. Sections.SelectMany(s => s.Settings)];
 
     /// <summary>The sections whose keys a settings file is checked against (others — Logging, Kestrel — belong to the framework).</summary>
     public static IEnumerable<string> CheckedSections => Sections.Select(s => s.Section).Append("Storage");
 
-    private static IEnumerable<Setting> Of(string section, Type options)
+    // Annotated so a trimmed (Native AOT) build keeps each options class's constructor and properties.
+    private const DynamicallyAccessedMemberTypes Reflected = DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties;
+
+    private static (string, Setting[]) Section<[DynamicallyAccessedMembers(Reflected)] T>(string section) => (section, [.. Of(section, typeof(T))]);
+
+    private static IEnumerable<Setting> Of(string section, [DynamicallyAccessedMembers(Reflected)] Type options)
     {
         var defaults = Activator.CreateInstance(options);
         foreach (var property in options.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))

@@ -15,8 +15,17 @@ public static class AlertsApi
     private const int DefaultLimit = 100, MaxLimit = 1000;
 
     /// <summary>The query's names are the contract's (<c>rule_id</c>, <c>device_id</c>): bound by name, not by the property's.</summary>
-    public sealed record AlertQuery(string? Limit, string? State, [FromQuery(Name = "rule_id")] long? RuleId, [FromQuery(Name = "device_id")] long? DeviceId,
-        string? Since, long? Before);
+    public sealed class AlertQuery
+    {
+        public string? Limit { get; init; }
+        public string? State { get; init; }
+        [FromQuery(Name = "rule_id")]
+        public long? RuleId { get; init; }
+        [FromQuery(Name = "device_id")]
+        public long? DeviceId { get; init; }
+        public string? Since { get; init; }
+        public long? Before { get; init; }
+    }
 
     public static void MapAlerts(this IEndpointRouteBuilder routes)
     {

@@ -22,7 +22,16 @@ public static class FleetOverviewApi
     private static readonly string[] States = ["all", "online", "offline", "at-risk", "no-status", "active", "inactive"];
     private static readonly string[] Sorts = ["device_id", "state", "connectivity", "battery_level", "rssi", "last_seen", "uptime", "open_alerts"];
 
-    public sealed record FleetQuery(string? Search, string? State, string? Tag, string? Sort, string? Order, string? Limit, string? Offset);
+    public sealed class FleetQuery
+    {
+        public string? Search { get; init; }
+        public string? State { get; init; }
+        public string? Tag { get; init; }
+        public string? Sort { get; init; }
+        public string? Order { get; init; }
+        public string? Limit { get; init; }
+        public string? Offset { get; init; }
+    }
 
     /// <param name="Online">Devices whose latest status reported online (the device's own flag).</param>
     /// <param name="Active">Devices the server heard from within their inactivity timeout.</param>

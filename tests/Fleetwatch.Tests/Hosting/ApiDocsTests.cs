@@ -21,6 +21,22 @@ public sealed partial class ApiDocsTests
     }
 
     [Fact]
+    public async Task EveryBodyTheDocumentDescribes_HasSourceGeneratedJsonMetadata()
+    {
+        // A trimmed (Native AOT) build has no reflection fallback: the document's generator needs each request and
+        // response type from FleetwatchJsonContext, or GET /openapi/v1.json fails there.
+        await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
+        var types = server.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .SelectMany(e => e.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>().Select(m => m.Type)
+                .Concat(e.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>().Select(m => m.RequestType)))
+            .Where(t => t is not null && t != typeof(void) && t != typeof(string) && !typeof(Microsoft.AspNetCore.Http.IResult).IsAssignableFrom(t))
+            .Distinct().ToList();
+        Assert.NotEmpty(types);
+        var missing = types.Where(t => Fleetwatch.Hosting.FleetwatchJsonContext.Default.GetTypeInfo(t!) is null).Select(t => t!.FullName).Order().ToList();
+        Assert.True(missing.Count == 0, "not in FleetwatchJsonContext: " + string.Join(", ", missing));
+    }
+
+    [Fact]
     public async Task EveryMappedRoute_IsInTheOpenApiDocument_AndTheDocsPageLoads()
     {
         await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
