@@ -21,7 +21,7 @@ async function showDevice(deviceId) {
   const chartBox = el("div", { id: "chart" });
   const uptimeBox = el("div", { id: "uptime-chart" });
   const timeline = el("div", { id: "connectivity-timeline", role: "img" });
-  const select = el("select", { id: "range", onchange: () => draw() }, Object.keys(RANGES).map((r) => el("option", { value: r, selected: r === "24h" ? "" : null }, r)));
+  const select = el("select", { id: "range", onchange: () => Promise.all([draw(), drawTimeline(select.value)]) }, Object.keys(RANGES).map((r) => el("option", { value: r, selected: r === "24h" ? "" : null }, r)));
   const latestBox = el("div", { class: "cards" });
   const events = el("tbody");
   const eventsHead = el("tr");
@@ -69,7 +69,6 @@ async function showDevice(deviceId) {
         bands: [{ series: [2, 3], fill: "#1a5fb422" }] },
         [times, stat("avg"), stat("max"), stat("min")], box));
     }
-    await drawTimeline(range);
 
     // Heartbeats are no readings: their uptime per UTC day comes from the fleet API.
     const days = { "1h": 7, "24h": 7, "7d": 7, "30d": 30, "90d": 90 }[range];
@@ -149,5 +148,5 @@ async function showDevice(deviceId) {
     if (frame.type === "reading") draw();
     else if (frame.type === "connectivity") drawTimeline(select.value);
   });
-  await Promise.all([draw(), refresh()]);
+  await Promise.all([draw(), refresh(), drawTimeline(select.value)]);
 }
