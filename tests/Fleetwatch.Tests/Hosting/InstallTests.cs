@@ -57,6 +57,99 @@ public sealed class InstallTests : IDisposable
         Assert.True(code == 0 && output.Trim() == "", $"systemd-analyze verify: {output}");
     }
 
+    /// <summary>
+    /// The README's Install steps as far as a machine without systemd as PID 1 allows: the executable installed, then
+    /// started the way the unit starts it (its ExecStart, WorkingDirectory, Environment and EnvironmentFile, with the
+    /// directories systemd would make moved under the test's directory); the README's own command finds the admin key
+    /// in the output, the key works, and the unit's stop signal ends it with exit 0 within its TimeoutStopSec.
+    /// </summary>
+    [Fact]
+    public async Task TheInstallSection_StartsTheServerAsTheUnitDoes_AndItsCommandFindsTheAdminKey()
+    {
+        var executable = await BuildAsync();
+        var installed = Path.Combine(Directory.CreateDirectory(Path.Combine(_directory, "usr/local/bin")).FullName, "fleetwatch");
+        File.Copy(executable, installed);
+        var unit = Unit.Read(Path.Combine(Root, "deploy/systemd/fleetwatch.service"));
+        var port = ServerProcess.FreePort();
+        string Moved(string text) => text
+            .Replace("/usr/local/bin/fleetwatch", installed, StringComparison.Ordinal)
+            .Replace("/var/", _directory + "/var/", StringComparison.Ordinal)
+            .Replace("/etc/", _directory + "/etc/", StringComparison.Ordinal)
+            .Replace("127.0.0.1:8000", $"127.0.0.1:{port}", StringComparison.Ordinal);
+        foreach (var state in unit.All("StateDirectory").Concat(unit.All("CacheDirectory").Select(c => "../cache/" + c)))
+        {
+            Directory.CreateDirectory(Path.Combine(_directory, "var/lib", state));
+        }
+        Directory.CreateDirectory(Path.Combine(_directory, "etc"));
+        const string OperatorKey = "install-section-operator-key-0123456789";
+        await File.WriteAllTextAsync(Path.Combine(_directory, "etc/fleetwatch.env"), $"API_KEY={OperatorKey}\nFLEETWATCH_Ingest__QueueCapacity=20000\n");
+
+        var start = Moved(unit.One("ExecStart")).Split(' ', 2);
+        var info = new ProcessStartInfo(start[0], start[1]) { WorkingDirectory = Moved(unit.One("WorkingDirectory")), RedirectStandardOutput = true, RedirectStandardError = true };
+        info.Environment.Clear();
+        info.Environment["PATH"] = Directory.CreateDirectory(Path.Combine(_directory, "empty-path")).FullName;
+        foreach (var assignment in unit.All("Environment").Concat(File.ReadAllLines(Moved(unit.One("EnvironmentFile").TrimStart('-')))))
+        {
+            var (name, value) = (assignment.Split('=', 2)[0], Moved(assignment.Split('=', 2)[1]));
+            info.Environment[name] = value;
+        }
+        var output = new System.Text.StringBuilder();
+        using var server = Process.Start(info)!;
+        server.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        server.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        for (var i = 0; i < 100 && !await RespondsAsync(http); i++) await Task.Delay(100);
+        Assert.True(await RespondsAsync(http), $"the server did not start as the unit starts it: {output}");
+
+        // The README's command, as written, over what journald would have kept of the first start.
+        var readmeLine = File.ReadLines(Path.Combine(Root, "README.md")).Single(l => l.StartsWith("journalctl -u fleetwatch |", StringComparison.Ordinal));
+        var grep = readmeLine.Split('|', 2)[1].Split('#')[0].Trim();
+        var shell = new ProcessStartInfo("bash", ["-c", grep]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using (var search = Process.Start(shell)!)
+        {
+            string text;
+            lock (output) text = output.ToString();
+            await search.StandardInput.WriteAsync(text);
+            search.StandardInput.Close();
+            var found = await search.StandardOutput.ReadToEndAsync();
+            await search.WaitForExitAsync();
+            var key = System.Text.RegularExpressions.Regex.Match(found, "[0-9a-f]{8}\\.[A-Za-z0-9_-]{20,}");
+            Assert.True(key.Success, $"`{grep}` found no key in the first start's output: {found}\n{text}");
+            foreach (var working in new[] { key.Value, OperatorKey })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/status/summary") { Headers = { { "X-API-Key", working } } };
+                Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
+            }
+        }
+        Assert.True(File.Exists(Path.Combine(_directory, "var/lib/fleetwatch/fleetwatch.db")), "the data is not in the StateDirectory");
+
+        Assert.Equal("SIGTERM", unit.One("KillSignal"));
+        Process.Start("kill", $"-TERM {server.Id}").WaitForExit();
+        await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(int.Parse(unit.One("TimeoutStopSec"), System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(0, server.ExitCode);
+    }
+
+    private static async Task<bool> RespondsAsync(HttpClient http)
+    {
+        try { return (await http.GetAsync("/health")).IsSuccessStatusCode; }
+        catch (HttpRequestException) { return false; }
+    }
+
+    /// <summary>A systemd unit's [Service] settings, as systemd reads them (a setting may repeat).</summary>
+    private sealed record Unit(ILookup<string, string> Settings)
+    {
+        public static Unit Read(string path) => new(File.ReadLines(path)
+            .SkipWhile(l => l.Trim() != "[Service]").Skip(1).TakeWhile(l => !l.StartsWith('['))
+            .Where(l => l.Contains('=') && !l.TrimStart().StartsWith('#'))
+            .ToLookup(l => l.Split('=', 2)[0].Trim(), l => l.Split('=', 2)[1].Trim()));
+
+        public IEnumerable<string> All(string name) => Settings[name];
+
+        public string One(string name) => Settings[name].Single();
+    }
+
     [Fact]
     public async Task TheContainerFile_PassesDockerfilelint()
     {
