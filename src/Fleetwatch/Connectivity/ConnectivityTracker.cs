@@ -162,8 +162,11 @@ public sealed partial class ConnectivityTracker : BackgroundService, ICommitObse
     public void OnCommitted(CommittedBatch batch)
     {
         if (!_options.Enabled) return;
-        foreach (var e in batch.Events)
+        for (var i = 0; i < batch.Events.Length; i++)
         {
+            var e = batch.Events[i];
+            // Imported history says nothing about whether the device is there now.
+            if (batch.Drafts[i].Backfill) continue;
             var t = _tracked.GetOrAdd(e.DeviceId, _ => new Tracked());
             if (!e.Kind.IsFromDevice())
             {

@@ -16,9 +16,10 @@ public sealed class DeviceActivity(IDeviceStore store, DeviceRegistry devices, I
 
     public void OnCommitted(CommittedBatch batch)
     {
-        foreach (var e in batch.Events)
+        for (var i = 0; i < batch.Events.Length; i++)
         {
-            if (e.Kind.IsFromDevice()) Record(e.DeviceId, e.ReceivedMicros);
+            var e = batch.Events[i];
+            if (e.Kind.IsFromDevice() && !batch.Drafts[i].Backfill) Record(e.DeviceId, e.ReceivedMicros);
         }
     }
 

@@ -15,6 +15,7 @@ using Fleetwatch.Status;
 using Fleetwatch.Storage;
 using Fleetwatch.Streams;
 using Fleetwatch.Telemetry;
+using Fleetwatch.Transfer;
 using Fleetwatch.Webhooks;
 
 namespace Fleetwatch.Hosting;
@@ -93,6 +94,8 @@ public static partial class FleetwatchApp
         app.MapStatus();
         app.MapFleet();
         app.MapPlatform();
+        app.MapExport();
+        app.MapImport();
         app.MapBackend();
         app.MapDashboard();
         app.MapMqtt();

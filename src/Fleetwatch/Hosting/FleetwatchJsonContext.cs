@@ -75,4 +75,5 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(Connectivity.ConnectivityApi.ProjectConnectivity))]
 [JsonSerializable(typeof(Connectivity.ConnectivityApi.DeviceConnectivity))]
 [JsonSerializable(typeof(Connectivity.ConnectivityApi.TransitionsResponse))]
+[JsonSerializable(typeof(Transfer.ImportApi.ImportReport))]
 public sealed partial class FleetwatchJsonContext : JsonSerializerContext;

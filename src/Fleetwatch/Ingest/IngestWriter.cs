@@ -108,7 +108,9 @@ public sealed partial class IngestWriter : BackgroundService
                 await _inFlight.WaitAsync(CancellationToken.None);
                 var requests = new List<WriteRequest>();
                 var drafts = new List<EventDraft>();
-                while (drafts.Count < _options.MaxBatchEvents && _queue.Reader.TryRead(out var request))
+                // A batch is all live or all backfill, so PostgreSQL can announce which it was to the other nodes.
+                while (drafts.Count < _options.MaxBatchEvents && _queue.Reader.TryPeek(out var next)
+                    && (requests.Count == 0 || next.Backfill == requests[0].Backfill) && _queue.Reader.TryRead(out var request))
                 {
                     requests.Add(request);
                     drafts.AddRange(request.Drafts);
@@ -199,6 +201,7 @@ public sealed partial class IngestWriter : BackgroundService
     private sealed class WriteRequest(EventDraft[] drafts)
     {
         public EventDraft[] Drafts { get; } = drafts;
+        public bool Backfill { get; } = drafts.Length > 0 && drafts[0].Backfill;
         public TaskCompletionSource<StoredEvent[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 

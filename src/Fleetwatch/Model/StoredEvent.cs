@@ -53,6 +53,11 @@ public sealed class EventDraft
     public required EventKind Kind { get; init; }
     public required long TsMicros { get; init; }
     public required Field[] Fields { get; init; }
+    /// <summary>
+    /// History imported after the fact (<c>POST /projects/{id}/import</c>): stored, counted and rolled up like any event,
+    /// but not news — no rule evaluates it, no live stream shows it, and it does not make the device active.
+    /// </summary>
+    public bool Backfill { get; init; }
 }
 
 /// <summary>An event as committed: device time and server receive time, both microseconds since the Unix epoch, UTC.</summary>

@@ -156,7 +156,7 @@ public static class TelemetryBatch
         return [.. fields];
     }
 
-    private static FieldValue ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
+    internal static FieldValue ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
     {
         switch (reader.TokenType)
         {

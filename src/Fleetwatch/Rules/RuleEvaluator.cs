@@ -29,7 +29,8 @@ public sealed partial class RuleEvaluator(RuleBook rules, IRuleStore store, ITel
     public void OnCommitted(CommittedBatch batch)
     {
         // With no rule anywhere there is nothing to keep; the first rule starts from the store's history anyway.
-        if (!rules.IsEmpty) _batches.Writer.TryWrite(batch);
+        // Imported history is not news: it neither raises nor resolves alerts, nor enters the rules' windows.
+        if (!rules.IsEmpty && !batch.Drafts.All(d => d.Backfill)) _batches.Writer.TryWrite(batch);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -76,6 +76,7 @@ public sealed class StreamHub : ICommitObserver
         {
             var e = batch.Events[i];
             var draft = batch.Drafts[i];
+            if (draft.Backfill) continue;
             var item = new StreamItem(e, draft.ExternalId);
             if (byDevice.TryGetValue(e.DeviceId, out var followers))
             {

@@ -82,7 +82,7 @@ public sealed class EventJson(IReadOnlyList<StoredEvent> events, bool single) : 
         json.WriteEndObject();
     }
 
-    private static void WriteValue(Utf8JsonWriter json, FieldValue value)
+    internal static void WriteValue(Utf8JsonWriter json, FieldValue value)
     {
         switch (value.Tag)
         {

@@ -16,7 +16,13 @@ public interface ITelemetryStore
 
     /// <summary>How many events of these kinds the device has (an index-only count).</summary>
     Task<long> CountEventsAsync(long deviceId, EventKind[] kinds, CancellationToken ct);
+
+    /// <summary>Which of these (device, kind, time) already have an event: what an import has stored before (an index seek each).</summary>
+    Task<HashSet<EventKey>> FindStoredAsync(IReadOnlyCollection<EventKey> keys, CancellationToken ct);
 }
+
+/// <summary>What identifies a reading for an import: the same device, kind and timestamp is the same reading.</summary>
+public readonly record struct EventKey(long DeviceId, EventKind Kind, long TsMicros);
 
 /// <summary>One stored reading: its time, id and encoded payload (see <see cref="PayloadCodec"/>), valid during the call only.</summary>
 public delegate void ReadingVisitor(long tsMicros, long id, ReadOnlySpan<byte> payload);

@@ -71,19 +71,26 @@ public sealed class EventIdBlocks
     }
 
 
-    public static string Describe(string node, List<(long Min, long Max)> ranges)
+    /// <summary>An announcement: the node, its id ranges, and whether the batch was imported history (see <see cref="EventDraft.Backfill"/>).</summary>
+    public static string Describe(string node, List<(long Min, long Max)> ranges, bool backfill = false)
     {
         var text = new StringBuilder(node);
         foreach (var (min, max) in ranges) text.Append(CultureInfo.InvariantCulture, $":{min}-{max}");
+        if (backfill) text.Append(':').Append(BackfillMark);
         return text.ToString();
     }
 
-    public static bool TryParse(string payload, out string node, out List<(long Min, long Max)> ranges)
+    private const string BackfillMark = "backfill";
+
+    public static bool TryParse(string payload, out string node, out List<(long Min, long Max)> ranges) => TryParse(payload, out node, out ranges, out _);
+
+    public static bool TryParse(string payload, out string node, out List<(long Min, long Max)> ranges, out bool backfill)
     {
         var parts = payload.Split(':');
         node = parts[0];
         ranges = [];
-        foreach (var part in parts.Skip(1))
+        backfill = parts[^1] == BackfillMark;
+        foreach (var part in parts.Skip(1).Take(parts.Length - (backfill ? 2 : 1)))
         {
             var bounds = part.Split('-');
             if (bounds.Length != 2 || !long.TryParse(bounds[0], CultureInfo.InvariantCulture, out var min)

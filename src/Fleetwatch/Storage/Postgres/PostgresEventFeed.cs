@@ -97,7 +97,7 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
 
     private async Task ApplyAsync(string payload, CancellationToken ct)
     {
-        if (!EventIdBlocks.TryParse(payload, out var node, out var ranges)) return;
+        if (!EventIdBlocks.TryParse(payload, out var node, out var ranges, out var backfill)) return;
         if (node == store.NodeId)
         {
             // Nothing to apply, but its blocks are the newest too: a catch-up need not look below them.
@@ -106,14 +106,17 @@ public sealed partial class PostgresEventFeed(PostgresStore store, MetricDiction
         }
         foreach (var (min, max) in ranges)
         {
-            if (_applied.Unapplied(min, max) is { } unapplied) await ApplyRangeAsync(unapplied.Min, unapplied.Max, ct);
+            if (_applied.Unapplied(min, max) is { } unapplied) await ApplyRangeAsync(unapplied.Min, unapplied.Max, ct, backfill);
         }
     }
 
-    /// <summary>Reads ids [min, max] back and hands the other nodes' rows not applied yet to the observers; how many.</summary>
-    private async Task<int> ApplyRangeAsync(long min, long max, CancellationToken ct)
+    /// <summary>
+    /// Reads ids [min, max] back and hands the other nodes' rows not applied yet to the observers; how many. A batch
+    /// caught up after a lost connection comes without its announcement, so imported history in it counts as news.
+    /// </summary>
+    private async Task<int> ApplyRangeAsync(long min, long max, CancellationToken ct, bool backfill = false)
     {
-        var read = await store.ReadCommittedAsync(min, max, metrics, ct);
+        var read = await store.ReadCommittedAsync(min, max, metrics, ct, backfill);
         var keep = Enumerable.Range(0, read.Events.Length).Where(i => _applied.IsMissed(read.Events[i].Id)).ToArray();
         if (keep.Length == 0) return 0;
         var devices = keep.Select(i => read.Events[i].DeviceId).ToHashSet();

@@ -7,7 +7,7 @@ namespace Fleetwatch.Storage.Postgres;
 public sealed partial class PostgresStore
 {
     /// <summary>Events another node committed, with their devices, shaped as a batch for this node's observers.</summary>
-    public async Task<CommittedBatch> ReadCommittedAsync(long minId, long maxId, MetricDictionary metrics, CancellationToken ct)
+    public async Task<CommittedBatch> ReadCommittedAsync(long minId, long maxId, MetricDictionary metrics, CancellationToken ct, bool backfill = false)
     {
         await using var command = _dataSource.CreateCommand("""
             SELECT e.id, e.ts, e.received_at, e.device_id, e.kind, e.payload, d.project_id, d.external_id
@@ -30,6 +30,7 @@ public sealed partial class PostgresStore
         var drafts = rows.Select((r, i) => new EventDraft
         {
             ProjectId = r.Project, ExternalId = r.External, DeviceId = r.Device, Kind = (EventKind)r.Kind, TsMicros = r.Ts, Fields = events[i].Fields,
+            Backfill = backfill,
         }).ToArray();
         var devices = rows.DistinctBy(r => r.Device).Select(r => new NewDevice(r.Project, r.External, r.Device)).ToArray();
         return new CommittedBatch(events, drafts, devices);

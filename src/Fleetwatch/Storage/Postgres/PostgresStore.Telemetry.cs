@@ -42,4 +42,20 @@ public sealed partial class PostgresStore : ITelemetryStore
         command.Parameters.Add(new NpgsqlParameter { Value = kinds.Select(k => (short)k).ToArray() });
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
+
+    public async Task<HashSet<EventKey>> FindStoredAsync(IReadOnlyCollection<EventKey> keys, CancellationToken ct)
+    {
+        var found = new HashSet<EventKey>();
+        if (keys.Count == 0) return found;
+        await using var command = _dataSource.CreateCommand("""
+            SELECT DISTINCT u.d, u.k, u.t FROM unnest($1::bigint[], $2::smallint[], $3::bigint[]) AS u(d, k, t)
+            WHERE EXISTS (SELECT 1 FROM events e WHERE e.device_id = u.d AND e.kind = u.k AND e.ts = u.t)
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.DeviceId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => (short)k.Kind).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.TsMicros).ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) found.Add(new EventKey(reader.GetInt64(0), (EventKind)reader.GetInt16(1), reader.GetInt64(2)));
+        return found;
+    }
 }

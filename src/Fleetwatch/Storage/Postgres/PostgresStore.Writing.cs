@@ -24,7 +24,7 @@ public sealed partial class PostgresStore
         var reservation = ReserveAfterAsync(_lastReservation, drafts.Count, ct);
         _lastReservation = reservation;
         var committed = new TaskCompletionSource<List<(long Min, long Max)>?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _lastAnnouncement = AnnounceAfterAsync(_lastAnnouncement, committed.Task);
+        _lastAnnouncement = AnnounceAfterAsync(_lastAnnouncement, committed.Task, drafts.Count > 0 && drafts[0].Backfill);
         return WriteAndSignalAsync(drafts, metrics, reservation, committed, ct);
     }
 
@@ -38,13 +38,13 @@ public sealed partial class PostgresStore
     /// Announces a batch once it is committed and the batch before it was announced. Behind the answer, not before
     /// it: the requests are answered as soon as their commit is durable, and the writer starts its next transaction.
     /// </summary>
-    private async Task AnnounceAfterAsync(Task previous, Task<List<(long Min, long Max)>?> committed)
+    private async Task AnnounceAfterAsync(Task previous, Task<List<(long Min, long Max)>?> committed, bool backfill)
     {
         await previous;
         if (await committed is not { } ranges) return;
         try
         {
-            await AnnounceAsync(ranges, CancellationToken.None);
+            await AnnounceAsync(ranges, backfill, CancellationToken.None);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {
@@ -104,12 +104,12 @@ public sealed partial class PostgresStore
     /// Tells the other nodes, after the commit and outside its transaction, which ids to read. Once per batch,
     /// never per event: a NOTIFY inside the insert transaction takes a server-wide lock at commit.
     /// </summary>
-    private async Task AnnounceAsync(List<(long Min, long Max)> ranges, CancellationToken ct)
+    private async Task AnnounceAsync(List<(long Min, long Max)> ranges, bool backfill, CancellationToken ct)
     {
         if (ranges.Count == 0) return;
         await using var command = _dataSource.CreateCommand("SELECT pg_notify($1, $2)");
         command.Parameters.Add(new NpgsqlParameter { Value = PostgresEventFeed.Channel });
-        command.Parameters.Add(new NpgsqlParameter { Value = EventIdBlocks.Describe(NodeId, ranges) });
+        command.Parameters.Add(new NpgsqlParameter { Value = EventIdBlocks.Describe(NodeId, ranges, backfill) });
         await command.ExecuteNonQueryAsync(ct);
     }
 

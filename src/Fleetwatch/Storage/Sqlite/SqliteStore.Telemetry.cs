@@ -35,4 +35,21 @@ public sealed partial class SqliteStore : ITelemetryStore
         return Task.FromResult((long)Scalar(connection, null,
             $"SELECT COUNT(*) FROM events WHERE device_id = $d AND kind IN ({string.Join(',', kinds.Select(k => (int)k))})", ("$d", deviceId))!);
     }
+
+    public Task<HashSet<EventKey>> FindStoredAsync(IReadOnlyCollection<EventKey> keys, CancellationToken ct)
+    {
+        var found = new HashSet<EventKey>();
+        if (keys.Count == 0) return Task.FromResult(found);
+        using var connection = Open();
+        using var command = Command(connection, null, "SELECT 1 FROM events WHERE device_id = $d AND kind = $k AND ts = $t LIMIT 1",
+            [("$d", 0L), ("$k", 0), ("$t", 0L)]);
+        foreach (var key in keys)
+        {
+            command.Parameters[0].Value = key.DeviceId;
+            command.Parameters[1].Value = (int)key.Kind;
+            command.Parameters[2].Value = key.TsMicros;
+            if (command.ExecuteScalar() is not null) found.Add(key);
+        }
+        return Task.FromResult(found);
+    }
 }
