@@ -71,6 +71,13 @@ if [ ! -f "$axe" ]; then
   npm install --prefix "$root/.tools" --no-audit --no-fund --loglevel=error axe-core@4.14.1 >/dev/null
 fi
 export FLEETWATCH_AXE="$axe"
+# DuckDB's Node.js API (npm) reads the Parquet exports back in ExportImportTests, as a data person's tools would.
+duckdb="$root/.tools/node_modules/@duckdb/node-api"
+if [ ! -d "$duckdb" ]; then
+  say "installing DuckDB for Node.js (npm)"
+  npm install --prefix "$root/.tools" --no-audit --no-fund --loglevel=error @duckdb/node-api@1.5.6-r.1 >/dev/null
+fi
+export FLEETWATCH_DUCKDB="$duckdb"
 # Screenshots of every dashboard page are kept here (artifacts/screenshots, ignored by git).
 export FLEETWATCH_ARTIFACTS="$root/artifacts"
 

@@ -97,7 +97,7 @@ public static class PayloadCodec
                     pos += 8;
                     break;
                 case ValueTag.Text or ValueTag.Json:
-                    pos += (int)ReadVarint(payload, ref pos);
+                    SkipText(payload, ref pos);
                     break;
             }
         }
@@ -117,10 +117,17 @@ public static class PayloadCodec
             {
                 case ValueTag.Int: ReadVarint(payload, ref pos); break;
                 case ValueTag.Double: pos += 8; break;
-                case ValueTag.Text or ValueTag.Json: pos += (int)ReadVarint(payload, ref pos); break;
+                case ValueTag.Text or ValueTag.Json: SkipText(payload, ref pos); break;
             }
         }
         return true;
+    }
+
+    private static void SkipText(ReadOnlySpan<byte> payload, ref int pos)
+    {
+        // Not `pos += ReadVarint(payload, ref pos)`: that adds the length to pos as it was before the length was read.
+        var length = (int)ReadVarint(payload, ref pos);
+        pos += length;
     }
 
     private static void WriteVarint(ArrayBufferWriter<byte> buffer, ulong value)

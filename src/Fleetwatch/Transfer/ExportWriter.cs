@@ -26,11 +26,17 @@ public abstract class ExportWriter : IAsyncDisposable
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    /// <summary>
+    /// Files, not web pages: quotes, non-ASCII letters and HTML's characters are written as themselves (°C, not \u00B0C),
+    /// as data tools expect; control characters are still escaped.
+    /// </summary>
+    protected static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
     /// <summary>A value as JSON text: numbers as they are, strings quoted, objects and arrays as they came.</summary>
     protected static string Literal(FieldValue value)
     {
         var buffer = new ArrayBufferWriter<byte>(32);
-        using (var json = new Utf8JsonWriter(buffer)) EventJson.WriteValue(json, value);
+        using (var json = new Utf8JsonWriter(buffer, Options)) EventJson.WriteValue(json, value);
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
@@ -43,7 +49,7 @@ internal sealed class NdjsonExportWriter(Stream output) : ExportWriter
 
     public override async ValueTask WriteAsync(string deviceId, StoredEvent e, CancellationToken ct)
     {
-        _json ??= new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+        _json ??= new Utf8JsonWriter(_buffer, Options);
         _json.Reset(_buffer);
         _json.WriteStartObject();
         _json.WriteString("device_id", deviceId);

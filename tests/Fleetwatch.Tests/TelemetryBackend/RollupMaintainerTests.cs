@@ -60,6 +60,38 @@ public abstract class RollupMaintainerTests(DatabaseBackend backend)
         Assert.Equal(-5, middle.LastValue);
     }
 
+    [Fact]
+    public async Task ReadingsWithTextValues_AreRolledUpByTheirNumbers_AndDoNotHoldUpOtherDevices()
+    {
+        await using var server = await TestServer.StartAsync(await backend.CreateDatabaseAsync(), "--Rollups:IntervalMs", "100");
+        var store = server.Services.GetRequiredService<IRollupStore>();
+        var tenant = await Tenant.CreateAsync(server);
+        var worded = await tenant.AddDeviceAsync(server, "worded");
+        var plain = await tenant.AddDeviceAsync(server, "plain");
+        var now = DateTime.UtcNow;
+        var hour = new DateTime(now.Year, now.Month, now.Day, now.Hour, 0, 0, DateTimeKind.Utc).AddHours(-2);
+        static string Ts(DateTime t) => t.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        // Text and objects before and after the numbers: the numbers must be read past them, byte for byte.
+        var events = Enumerable.Range(0, 3).Select(i => new
+        {
+            ts = Ts(hour.AddMinutes(i)),
+            data = new Dictionary<string, object> { ["note"] = new string('x', 200 + i), ["temperature"] = 10.0 + i, ["shape"] = new { a = i }, ["count"] = i },
+        }).ToArray();
+        Assert.Equal(HttpStatusCode.Accepted, (await server.Client.PostJsonAsync("/telemetry", new { device_external_id = "worded", events }, tenant.Key)).StatusCode);
+        var numbers = new[] { new { ts = Ts(hour.AddMinutes(5)), data = new { temperature = 7.0 } } };
+        Assert.Equal(HttpStatusCode.Accepted, (await server.Client.PostJsonAsync("/telemetry", new { device_external_id = "plain", events = numbers }, tenant.Key)).StatusCode);
+
+        var first = Micros(hour);
+        await WaitAsync(() => store.RolledUpHoursAsync(worded, first, first, CancellationToken.None).Result.Count == 1
+            && store.RolledUpHoursAsync(plain, first, first, CancellationToken.None).Result.Count == 1);
+        var (_, metrics) = await store.ReadRollupsAsync(worded, first, first, null, CancellationToken.None);
+        Assert.Equal(2, metrics.Count); // temperature and count: text and objects are not aggregated
+        Assert.Contains(metrics, m => (m.Min, m.Max, m.Sum, m.Count) == (10, 12, 33, 3));
+        Assert.Contains(metrics, m => (m.Min, m.Max, m.Sum, m.Count) == (0, 2, 3, 3));
+        (_, metrics) = await store.ReadRollupsAsync(plain, first, first, null, CancellationToken.None);
+        Assert.Equal(7, Assert.Single(metrics).Max);
+    }
+
     private static long Micros(DateTime utc) => (utc - DateTime.UnixEpoch).Ticks / 10;
 
     private static async Task WaitAsync(Func<bool> condition)
