@@ -18,10 +18,26 @@ public static class Arguments
         ["simulate"] = new(["--devices", "--new-devices", "--url", "--key", "--minutes", "--concurrency", "--seed", "--results"], ["--force"], 0),
         // keys create | list | revoke PREFIX
         ["keys"] = new(["--role", "--project", "--org", "--name", "--db"], ["--server"], 2),
+        ["export"] = new(["--project", "--device", "--format", "--from", "--to", "--kinds", "--output", "--url", "--key"], [], 0),
+        ["import-history"] = new(["--project", "--format", "--device", "--url", "--key"], [], int.MaxValue),
         ["health"] = new(["--url"], [], 0),
         ["config"] = new([], ["--list", "--markdown"], 0),
         ["version"] = new([], [], 0),
     };
+
+    /// <summary>The plain arguments (not options nor their values) of arguments that passed <see cref="Check"/>.</summary>
+    public static List<string> Plain(string command, IReadOnlyList<string> args)
+    {
+        var accepts = Commands[command];
+        var plain = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var argument = args[i];
+            if (!argument.StartsWith("--", StringComparison.Ordinal)) plain.Add(argument);
+            else if (!argument.Contains('=') && !accepts.Flags.Contains(argument, StringComparer.Ordinal)) i++;
+        }
+        return plain;
+    }
 
     /// <summary>Why the arguments of <paramref name="command"/> are wrong, or null when they are fine.</summary>
     public static string? Check(string command, IReadOnlyList<string> args)

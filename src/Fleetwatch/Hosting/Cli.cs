@@ -1,6 +1,7 @@
 using Fleetwatch.Auth;
 using Fleetwatch.Fleet;
 using Fleetwatch.Simulator;
+using Fleetwatch.Transfer;
 
 namespace Fleetwatch.Hosting;
 
@@ -17,6 +18,7 @@ public static class Cli
                                                   keyless fleet requests
           fleetwatch import devices.csv [--project NAME|ID]   register devices from a file (again is harmless)
         {SimulateCommand.Usage}
+        {TransferCommands.Usage}
           fleetwatch keys create --role admin|ingest|read [--project NAME|ID] [--org NAME] [--name TEXT] [--server]
           fleetwatch keys list
           fleetwatch keys revoke PREFIX
@@ -61,6 +63,13 @@ public static class Cli
                     return 0;
                 case "import":
                     return await ImportCommand.RunAsync(rest);
+                case "export" or "import-history" when help:
+                    Console.WriteLine(TransferCommands.Usage);
+                    return 0;
+                case "export":
+                    return await TransferCommands.ExportAsync(rest);
+                case "import-history":
+                    return await TransferCommands.ImportHistoryAsync(rest);
                 case "simulate" when help:
                     Console.WriteLine(SimulateCommand.Usage);
                     return 0;

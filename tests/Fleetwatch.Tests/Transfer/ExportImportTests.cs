@@ -98,6 +98,47 @@ public abstract class ExportImportTests(DatabaseBackend backend, ServerFixture f
     }
 
     [Fact]
+    public async Task TheCommandLine_ExportsToAFileInTheCurrentDirectory_AndImportsItAgainHarmlessly()
+    {
+        var source = await TenantWithHistoryAsync(DateTime.UtcNow.AddDays(-4));
+        var target = await Tenant.CreateAsync(Server);
+        var directory = Directory.CreateTempSubdirectory("fleetwatch-transfer-").FullName;
+        try
+        {
+            var url = Server.BaseAddress.ToString().TrimEnd('/');
+            var (code, output) = await CliAsync(directory, $"export --project {source.ProjectId} --format csv --url {url} --key {source.Key}");
+            Assert.True(code == 0, output);
+            var file = Path.Combine(directory, $"project-{source.ProjectId}.csv");
+            Assert.Contains($"into {file}", output);
+            Assert.Equal(await ExportAsync(Server, source, "format=csv"), await File.ReadAllBytesAsync(file));
+
+            (code, output) = await CliAsync(directory, $"import-history {file} --project {target.ProjectId} --url {url} --key {target.Key}");
+            Assert.True(code == 0, output);
+            Assert.Contains(": 38 imported, 0 already stored, 0 rejected", output);
+            (code, output) = await CliAsync(directory, $"import-history {file} --project {target.ProjectId} --url {url} --key {target.Key}");
+            Assert.Contains(": 0 imported, 38 already stored, 0 rejected", output);
+            Assert.Equal(await ExportAsync(Server, source, "format=ndjson"), await ExportAsync(Server, target, "format=ndjson"));
+
+            (code, output) = await CliAsync(directory, $"import-history {file} --project {target.ProjectId} --url {url} --key {source.Key}");
+            Assert.Equal(1, code);
+            Assert.Contains("fleetwatch import-history: " + file + ": 40", output);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<(int Code, string Output)> CliAsync(string directory, string arguments)
+    {
+        using var process = ServerProcess.Start(directory, arguments);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        return (process.ExitCode, await output + await error);
+    }
+
+    [Fact]
     public async Task AnExport_IsBoundedByTimeAndKinds_AndADevicesExportHasOnlyThatDevice()
     {
         var start = DateTime.UtcNow.AddDays(-2);
