@@ -149,6 +149,15 @@ public sealed class DashboardTests : BrowserTests
         Assert.Equal("2.50 s", await page.InnerTextAsync(".card.metric[data-metric='upload_time'] b"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("device"), FullPage = true });
         Assert.Equal(0, await page.Locator("#device-alerts tbody tr").CountAsync());
+
+        // The range's history as a file, through the export API.
+        await page.SelectOptionAsync("#export-format", "csv");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download"));
+        Assert.Equal("cam-1-24h.csv", download.SuggestedFilename);
+        var rows = await File.ReadAllLinesAsync((await download.PathAsync())!);
+        Assert.Equal("device_id,ts,kind,metric,value", rows[0]);
+        Assert.Equal(6, rows.Count(r => r.Contains(",status,battery_level,", StringComparison.Ordinal)));
+        Assert.Contains(rows, r => r.StartsWith("cam-1,", StringComparison.Ordinal) && r.Contains(",upload_stat,upload_time,2500000000", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -16,6 +16,12 @@ function key() { return sessionStorage.getItem(KEY); }
 function projectId() { return Number(sessionStorage.getItem(PROJECT)) || me.project_id; }
 
 async function api(path, options = {}) {
+  const response = await request(path, options);
+  return response.status === 204 ? null : response.json();
+}
+
+// The answer of a successful request (for bodies that are not JSON, such as exports); a refusal throws its reasons.
+async function request(path, options = {}) {
   const headers = { "X-API-Key": key(), "Content-Type": "application/json", ...(options.headers || {}) };
   if (me?.server_admin) headers["X-Project-Id"] = String(projectId());
   const response = await fetch(path, { ...options, headers });
@@ -30,7 +36,7 @@ async function api(path, options = {}) {
     } catch { }
     throw new Error(detail);
   }
-  return response.status === 204 ? null : response.json();
+  return response;
 }
 
 // Runs an action of a form or button, showing its error next to it instead of failing silently.

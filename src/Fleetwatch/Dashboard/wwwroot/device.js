@@ -16,6 +16,7 @@ const UNITS = { battery_level: "%", rssi: "dBm", upload_time: "s" };
 function withUnit(metric) { return UNITS[metric] ? `${metric} (${UNITS[metric]})` : metric; }
 
 const RANGES = { "1h": "1m", "24h": "15m", "7d": "1h", "30d": "6h", "90d": "1d" };
+const RANGE_SECONDS = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, "90d": 90 * 86400 };
 
 async function showDevice(deviceId) {
   const chartBox = el("div", { id: "chart" });
@@ -26,8 +27,12 @@ async function showDevice(deviceId) {
   const events = el("tbody");
   const eventsHead = el("tr");
   const alerts = el("tbody");
+  const format = el("select", { id: "export-format" }, ["csv", "ndjson", "parquet"].map((f) => el("option", { value: f }, f.toUpperCase())));
+  const exportError = el("span", { class: "error", role: "alert" });
+  const download = el("button", { type: "button", id: "download", onclick: () => attempt(exportError, downloadRange) }, "Download");
   main.replaceChildren(el("h2", {}, deviceId), latestBox, el("div", { class: "toolbar" }, el("label", { for: "range" }, "Range "), select,
-    el("span", { class: "hint" }, "drag across a chart to zoom, double-click to zoom out")),
+    el("span", { class: "hint" }, "drag across a chart to zoom, double-click to zoom out"),
+    el("label", { for: "export-format" }, "Export the range as "), format, download, exportError),
     el("h3", {}, "Connectivity"), timeline, chartBox,
     el("h3", {}, "Uptime per day"), uptimeBox,
     el("h3", {}, "Recent readings"), el("table", { id: "events" }, el("thead", {}, eventsHead), events),
@@ -91,6 +96,23 @@ async function showDevice(deviceId) {
   const device = await api(`/api/v1/devices/${encodeURIComponent(deviceId)}`);
   const numericId = parseInt(device.data.id.slice(-12), 16);
 
+  // The chosen range's events, every kind the device sent, as a file (GET …/export streams it; the page saves it).
+  async function downloadRange() {
+    const seconds = RANGE_SECONDS[select.value];
+    const from = new Date(Date.now() - seconds * 1000).toISOString();
+    download.disabled = true;
+    try {
+      const response = await request(`/projects/${projectId()}/devices/${numericId}/export?format=${format.value}&from=${encodeURIComponent(from)}`);
+      const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `${deviceId}-${select.value}.${format.value}` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    } finally {
+      download.disabled = false;
+    }
+  }
+
   async function refresh() {
     const [history, deviceAlerts, connectivity, status] = await Promise.all([
       api(`/api/v1/devices/${encodeURIComponent(deviceId)}/history?range=90d&order=desc&limit=20`),
@@ -121,9 +143,8 @@ async function showDevice(deviceId) {
 
   // Connectivity over the chosen range: a bar, green while active, grey while inactive, from the recorded transitions.
   async function drawTimeline(range) {
-    const spans = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, "90d": 90 * 86400 };
     const end = Date.now();
-    const start = end - spans[range] * 1000;
+    const start = end - RANGE_SECONDS[range] * 1000;
     const history = await api(`/projects/${projectId()}/devices/${numericId}/connectivity/history?limit=1000`);
     const transitions = history.transitions.map((t) => ({ state: t.state, at: Date.parse(t.since) })).sort((a, b) => a.at - b.at);
     const parts = [];
