@@ -26,6 +26,8 @@ public static class LogEvents
     public const int StorageOpening = 2001, DevicesLoaded = 2002, StartupLoaded = 2003, StorageUnreachable = 2004, UnknownSetting = 2005;
     // 2100: the PostgreSQL event feed
     public const int FeedDisconnected = 2101, FeedCaughtUp = 2102;
+    // 2200: retention
+    public const int RetentionFailed = 2201, DatabaseNearCap = 2202;
     // 3000: the fleet API
     public const int FleetDevicesImported = 3001, FleetAnonymousOn = 3002, FleetAnonymousOff = 3003;
     // 9000: requests

@@ -10,6 +10,7 @@ using Fleetwatch.Metrics;
 using Fleetwatch.Model;
 using Fleetwatch.Mqtt;
 using Fleetwatch.Platform;
+using Fleetwatch.Retention;
 using Fleetwatch.Rules;
 using Fleetwatch.Status;
 using Fleetwatch.Storage;
@@ -54,6 +55,7 @@ public static partial class FleetwatchApp
         builder.AddReadings();
         builder.AddRules();
         builder.AddConnectivity();
+        builder.AddRetention();
         builder.AddMqtt();
         builder.AddWebhooks();
         builder.AddStreams();
@@ -95,6 +97,7 @@ public static partial class FleetwatchApp
         app.MapFleet();
         app.MapPlatform();
         app.MapExport();
+        app.MapRetention();
         app.MapImport();
         app.MapBackend();
         app.MapDashboard();

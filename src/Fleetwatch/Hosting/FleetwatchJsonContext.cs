@@ -76,4 +76,6 @@ namespace Fleetwatch.Hosting;
 [JsonSerializable(typeof(Connectivity.ConnectivityApi.DeviceConnectivity))]
 [JsonSerializable(typeof(Connectivity.ConnectivityApi.TransitionsResponse))]
 [JsonSerializable(typeof(Transfer.ImportApi.ImportReport))]
+[JsonSerializable(typeof(Retention.RetentionApi.RetentionResponse))]
+[JsonSerializable(typeof(Retention.RetentionApi.RetentionBody))]
 public sealed partial class FleetwatchJsonContext : JsonSerializerContext;

@@ -34,6 +34,7 @@ public static class SettingsReference
         Section<Fleet.FleetOptions>("Fleet"),
         Section<Connectivity.ConnectivityOptions>("Connectivity"),
         Section<Telemetry.RollupOptions>("Rollups"),
+        Section<Retention.RetentionOptions>("Retention"),
         Section<Webhooks.WebhookOptions>("Webhooks"),
         Section<RateLimitOptions>("RateLimits"),
         Section<Mqtt.MqttOptions>("Mqtt"),

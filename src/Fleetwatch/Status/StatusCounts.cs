@@ -47,6 +47,9 @@ public sealed class StatusCounts : ICommitObserver
         }
     }
 
+    /// <summary>Forgets a device's count (its statuses were deleted): the next request reads it from the store again.</summary>
+    public void Forget(long deviceId) => _counts.TryRemove(deviceId, out _);
+
     public void OnCommitted(CommittedBatch batch)
     {
         foreach (var e in batch.Events)

@@ -92,8 +92,8 @@ public sealed class AggregateResult(string source)
 }
 
 /// <summary>
-/// Aggregates a device's readings over a range, optionally per UTC-aligned bucket. Hourly and wider buckets
-/// come from hourly rollups for the sealed whole hours of the range (built in the background, or here when
+/// Aggregates a device's readings over a range, optionally per UTC-aligned bucket. Totals and hourly and wider
+/// buckets come from hourly rollups for the sealed whole hours of the range (built in the background, or here when
 /// missing, see <see cref="HourlyRollup"/>) and from raw rows for the partial hours at its edges and the
 /// hours not yet sealed; anything else is read raw, in pages in time order, each an index range scan.
 /// </summary>
@@ -104,7 +104,8 @@ public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollup
 
     public async Task<AggregateResult> AggregateAsync(long deviceId, TimeRange range, long? bucket, string? metric, bool forceRaw, CancellationToken ct)
     {
-        if (forceRaw || bucket is not { } width || width % HourlyRollup.HourMicros != 0) return await RawAsync(deviceId, range, bucket, metric, new AggregateResult("raw"), ct);
+        // A total (no bucket) comes from the rollups too: over a range whose raw events expired, they are all that is left.
+        if (forceRaw || bucket is { } odd && odd % HourlyRollup.HourMicros != 0) return await RawAsync(deviceId, range, bucket, metric, new AggregateResult("raw"), ct);
 
         // Whole hours inside [from, to], and of those the ones sealed now.
         var firstHour = -AggregateResult.BucketStart(-range.FromMicros, HourlyRollup.HourMicros);
@@ -138,6 +139,7 @@ public sealed class ReadingAggregator(ITelemetryStore store, IRollupStore rollup
         {
             var named = byHour[hour.Hour].Select(r => (AggregateCell.NameOf(r.MetricId, metrics), r)).ToList();
             result.Total.Add(hour, named, metric is not null);
+            if (bucket is not { } width) continue;
             var start = AggregateResult.BucketStart(hour.Hour, width);
             if (!result.ByBucket.TryGetValue(start, out var cell)) result.ByBucket[start] = cell = new AggregateCell();
             cell.Add(hour, named, metric is not null);

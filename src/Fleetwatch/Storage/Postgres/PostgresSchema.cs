@@ -200,5 +200,10 @@ internal static class PostgresSchema
         ALTER TABLE rules ADD COLUMN type TEXT NOT NULL DEFAULT 'threshold';
         ALTER TABLE rules ADD COLUMN inactive_seconds INTEGER;
         """,
+        // 10: retention per project, in days: raw events, then hourly rollups (null: the server's default).
+        """
+        ALTER TABLE projects ADD COLUMN raw_retention_days INTEGER;
+        ALTER TABLE projects ADD COLUMN rollup_retention_days INTEGER;
+        """,
     ];
 }

@@ -1,0 +1,131 @@
+using Fleetwatch.Connectivity;
+using Fleetwatch.Devices;
+using Fleetwatch.Model;
+using Fleetwatch.Status;
+using Fleetwatch.Telemetry;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Fleetwatch.Retention;
+
+/// <summary>
+/// Deletes what each project's retention says has expired — raw events older than its raw days, hourly rollups older
+/// than its rollup days — device by device, in statements of <see cref="RetentionOptions.BatchRows"/> events, so the
+/// writer never waits for more than one of them; and watches the database's size against a cap. On PostgreSQL one
+/// node does it (the leader, as for connectivity).
+/// </summary>
+public sealed partial class RetentionService : BackgroundService
+{
+    private const long DayMicros = 24 * HourlyRollup.HourMicros;
+    private static readonly EventKind[] Kinds = Enum.GetValues<EventKind>();
+    private readonly IRetentionStore _store;
+    private readonly DeviceRegistry _devices;
+    private readonly StatusCounts _statusCounts;
+    private readonly ILeadership _leadership;
+    private readonly RetentionOptions _options;
+    private readonly ILogger<RetentionService> _logger;
+    private readonly Counter _purgedEvents;
+    private readonly Counter _purgedHours;
+    private readonly Gauge _databaseBytes;
+    private readonly Gauge _overCap;
+    private long _purged;
+
+    public RetentionService(IRetentionStore store, DeviceRegistry devices, StatusCounts statusCounts, ILeadership leadership, IOptions<RetentionOptions> options,
+        Metrics.FleetMetrics metrics, ILogger<RetentionService> logger)
+    {
+        _store = store;
+        _devices = devices;
+        _statusCounts = statusCounts;
+        _leadership = leadership;
+        _options = options.Value;
+        _logger = logger;
+        var factory = Prometheus.Metrics.WithCustomRegistry(metrics.Registry);
+        _purgedEvents = factory.CreateCounter("fleetwatch_retention_purged_events_total", "Raw events deleted because their project's retention expired them.");
+        _purgedHours = factory.CreateCounter("fleetwatch_retention_purged_rollup_hours_total", "Device-hours of rollups deleted because their project's retention expired them.");
+        _databaseBytes = factory.CreateGauge("fleetwatch_database_bytes", "The database's size on disk at the last check.");
+        _overCap = factory.CreateGauge("fleetwatch_database_over_cap", "1 while the database is past 90% of Retention:MaxDatabaseBytes.");
+    }
+
+    /// <summary>Events this node has deleted since start (for tests and the bench).</summary>
+    public long PurgedEvents => Interlocked.Read(ref _purged);
+
+    /// <summary>Passes completed since start.</summary>
+    public int Passes { get; private set; }
+
+    public (int? RawDays, int? RollupDays) Effective(ProjectRetention own) => (own.RawDays ?? _options.RawDays, own.RollupDays ?? _options.RollupDays);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.IntervalMs));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await CheckSizeAsync(stoppingToken);
+                if (_leadership.IsLeader) await PurgeAsync(stoppingToken);
+                Passes++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.Failed(_logger, e);
+            }
+        }
+    }
+
+    private async Task PurgeAsync(CancellationToken ct)
+    {
+        var now = Clock.NowMicros();
+        foreach (var project in await _store.ListAsync(ct))
+        {
+            var (rawDays, rollupDays) = Effective(project);
+            if (rawDays is null && rollupDays is null) continue;
+            foreach (var device in _devices.InProject(project.ProjectId))
+            {
+                if (rawDays is { } raw) await PurgeEventsAsync(device.Id, now - raw * DayMicros, ct);
+                if (rollupDays is { } rollup)
+                {
+                    var hours = await _store.PurgeRollupsAsync(device.Id, HourlyRollup.HourOf(now - rollup * DayMicros), ct);
+                    _purgedHours.Inc(hours);
+                }
+            }
+        }
+    }
+
+    private async Task PurgeEventsAsync(long deviceId, long before, CancellationToken ct)
+    {
+        foreach (var kind in Kinds)
+        {
+            int deleted;
+            do
+            {
+                deleted = await _store.PurgeEventsAsync(deviceId, kind, before, _options.BatchRows, ct);
+                _purgedEvents.Inc(deleted);
+                Interlocked.Add(ref _purged, deleted);
+                // The status history's count is read again from the store on its next request.
+                if (deleted > 0 && kind == EventKind.Status) _statusCounts.Forget(deviceId);
+                // Between statements, the writer gets the lock.
+                if (deleted > 0) await Task.Yield();
+            }
+            while (deleted >= _options.BatchRows);
+        }
+    }
+
+    private async Task CheckSizeAsync(CancellationToken ct)
+    {
+        var bytes = await _store.DatabaseBytesAsync(ct);
+        _databaseBytes.Set(bytes);
+        var over = _options.MaxDatabaseBytes is { } cap && bytes >= cap * 0.9;
+        _overCap.Set(over ? 1 : 0);
+        if (over) Log.NearCap(_logger, bytes, _options.MaxDatabaseBytes!.Value);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = LogEvents.RetentionFailed, Level = LogLevel.Warning, Message = "Deleting expired data failed; it is retried on the next pass")]
+        public static partial void Failed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = LogEvents.DatabaseNearCap, Level = LogLevel.Warning,
+            Message = "The database is {Bytes} bytes, past 90% of Retention:MaxDatabaseBytes ({Cap}): shorten a project's retention or make room")]
+        public static partial void NearCap(ILogger logger, long bytes, long cap);
+    }
+}
