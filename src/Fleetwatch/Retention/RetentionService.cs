@@ -41,7 +41,7 @@ public sealed partial class RetentionService : BackgroundService
         _logger = logger;
         var factory = Prometheus.Metrics.WithCustomRegistry(metrics.Registry);
         _purgedEvents = factory.CreateCounter("fleetwatch_retention_purged_events_total", "Raw events deleted because their project's retention expired them.");
-        _purgedHours = factory.CreateCounter("fleetwatch_retention_purged_rollup_hours_total", "Device-hours of rollups deleted because their project's retention expired them.");
+        _purgedHours = factory.CreateCounter("fleetwatch_retention_purged_rollups_total", "Hourly rollups (one per device and hour) deleted because their project's retention expired them.");
         _databaseBytes = factory.CreateGauge("fleetwatch_database_bytes", "The database's size on disk at the last check.");
         _overCap = factory.CreateGauge("fleetwatch_database_over_cap", "1 while the database is past 90% of Retention:MaxDatabaseBytes.");
     }

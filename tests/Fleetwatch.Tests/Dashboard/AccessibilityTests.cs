@@ -38,7 +38,7 @@ public sealed class AccessibilityTests : BrowserTests
         (string Hash, string Ready)[] pages =
         [
             ("#/fleet", "#devices tbody tr"), ("#/device/pump-1", "#chart .metric-chart canvas"), ("#/alerts", "#alerts tbody tr"),
-            ("#/rules", "#rule-list tbody tr"), ("#/devices", "#device-list tbody tr"), ("#/keys", "#key-list tbody tr"), ("#/webhooks", "#webhook-list tbody tr"),
+            ("#/rules", "#rule-list tbody tr"), ("#/devices", "#device-list tbody tr"), ("#/keys", "#key-list tbody tr"), ("#/webhooks", "#webhook-list tbody tr"), ("#/project", "#retention-form"),
         ];
         foreach (var (hash, ready) in pages)
         {

@@ -193,6 +193,55 @@ public sealed class ManageTests : BrowserTests
     }
 
     [Fact]
+    public async Task TheProjectPage_SetsRetentionAndTimeout_ExportsTheProject_AndImportsAFileTwiceHarmlessly()
+    {
+        await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());
+        var tenant = await Tenant.CreateAsync(server);
+        await DashboardTests.StatusAsync(server, tenant, "mast-1", 64, secondsAgo: 600);
+        var page = await OpenAsync(server, tenant.Key, "project");
+        await page.WaitForSelectorAsync("#retention-form");
+        Assert.Equal("default: forever", await page.GetAttributeAsync("#retention-raw", "placeholder"));
+        Assert.Equal("default: 300", await page.GetAttributeAsync("#project-timeout", "placeholder"));
+
+        // A rollup kept shorter than raw events is refused, naming the field; then a sane pair is saved.
+        await page.FillAsync("#retention-raw", "30");
+        await page.FillAsync("#retention-rollup", "7");
+        await page.ClickAsync("#retention-save");
+        await page.WaitForSelectorAsync("#retention-error:has-text('rollup_days')");
+        await page.FillAsync("#retention-rollup", "365");
+        await page.FillAsync("#project-timeout", "120");
+        await page.ClickAsync("#retention-save");
+        await page.WaitForSelectorAsync("#retention-saved:has-text('Saved')");
+        var retention = await GetAsync(server, $"/projects/{tenant.ProjectId}/retention", tenant.Key);
+        Assert.Equal((30, 365), (retention.GetProperty("raw_days").GetInt32(), retention.GetProperty("rollup_days").GetInt32()));
+        Assert.Equal(120, (await GetAsync(server, $"/projects/{tenant.ProjectId}/connectivity", tenant.Key)).GetProperty("inactivity_timeout_seconds").GetInt32());
+
+        await page.SelectOptionAsync("#project-export-format", "ndjson");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#project-export"));
+        Assert.Equal($"project-{tenant.ProjectId}.ndjson", download.SuggestedFilename);
+        var exported = await File.ReadAllTextAsync((await download.PathAsync())!);
+        Assert.Contains("\"battery_level\":64", exported);
+
+        // Another device's history, from a file; the second import finds it all stored.
+        var file = Path.Combine(Path.GetTempPath(), $"fleetwatch-import-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllTextAsync(file, exported.Replace("mast-1", "mast-2", StringComparison.Ordinal));
+        try
+        {
+            await page.SetInputFilesAsync("#import-file", file);
+            await page.ClickAsync("#import-save");
+            await page.WaitForSelectorAsync("#import-report:has-text('1 imported, 0 already stored, 0 rejected')");
+            await page.ClickAsync("#import-save");
+            await page.WaitForSelectorAsync("#import-report:has-text('0 imported, 1 already stored, 0 rejected')");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/status/mast-2", tenant.Key)).StatusCode);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("project"), FullPage = true });
+    }
+
+    [Fact]
     public async Task AServerAdministrator_SwitchesProjects_AndAReadKeySeesNoManagement()
     {
         await using var server = await TestServer.StartAsync(await new SqliteBackend().CreateDatabaseAsync());

@@ -39,6 +39,15 @@ async function request(path, options = {}) {
   return response;
 }
 
+// Saves an answer's body as a file the browser downloads.
+async function saveResponse(response, filename) {
+  const link = el("a", { href: URL.createObjectURL(await response.blob()), download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
 // Runs an action of a form or button, showing its error next to it instead of failing silently.
 async function attempt(errorBox, action) {
   errorBox.textContent = "";
@@ -128,6 +137,7 @@ function route() {
   if (page === "devices") return showDevices();
   if (page === "keys") return showKeys();
   if (page === "webhooks") return showWebhooks();
+  if (page === "project") return showProject();
   return showFleet();
 }
 

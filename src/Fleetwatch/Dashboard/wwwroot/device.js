@@ -103,11 +103,7 @@ async function showDevice(deviceId) {
     download.disabled = true;
     try {
       const response = await request(`/projects/${projectId()}/devices/${numericId}/export?format=${format.value}&from=${encodeURIComponent(from)}`);
-      const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `${deviceId}-${select.value}.${format.value}` });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      await saveResponse(response, `${deviceId}-${select.value}.${format.value}`);
     } finally {
       download.disabled = false;
     }
