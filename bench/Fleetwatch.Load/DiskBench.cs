@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace Fleetwatch.Load;
 
-/// <summary>Bytes on disk per stored event: the whole SQLite file (with its WAL), or the events table with its indexes on PostgreSQL.</summary>
+/// <summary>Bytes on disk per stored event: the whole SQLite file (with its WAL), or the events table with its indexes (every partition) on PostgreSQL.</summary>
 public static class DiskBench
 {
     public static async Task<int> RunAsync(Options options)
@@ -16,7 +16,7 @@ public static class DiskBench
         {
             await using var connection = new NpgsqlConnection(target.ConnectionString);
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand("SELECT pg_total_relation_size('events'), (SELECT count(*) FROM events)", connection);
+            await using var command = new NpgsqlCommand("SELECT (SELECT sum(pg_total_relation_size(relid))::bigint FROM pg_partition_tree('events')), (SELECT count(*) FROM events)", connection);
             await using var reader = await command.ExecuteReaderAsync();
             await reader.ReadAsync();
             (bytes, events) = (reader.GetInt64(0), reader.GetInt64(1));

@@ -19,6 +19,7 @@ public sealed partial class RetentionService : BackgroundService
     private const long DayMicros = 24 * HourlyRollup.HourMicros;
     private static readonly EventKind[] Kinds = Enum.GetValues<EventKind>();
     private readonly IRetentionStore _store;
+    private readonly IEventPartitions _partitions;
     private readonly DeviceRegistry _devices;
     private readonly StatusCounts _statusCounts;
     private readonly ILeadership _leadership;
@@ -26,14 +27,16 @@ public sealed partial class RetentionService : BackgroundService
     private readonly ILogger<RetentionService> _logger;
     private readonly Counter _purgedEvents;
     private readonly Counter _purgedHours;
+    private readonly Counter _droppedPartitions;
     private readonly Gauge _databaseBytes;
     private readonly Gauge _overCap;
     private long _purged;
 
-    public RetentionService(IRetentionStore store, DeviceRegistry devices, StatusCounts statusCounts, ILeadership leadership, IOptions<RetentionOptions> options,
+    public RetentionService(IRetentionStore store, IEventPartitions partitions, DeviceRegistry devices, StatusCounts statusCounts, ILeadership leadership, IOptions<RetentionOptions> options,
         Metrics.FleetMetrics metrics, ILogger<RetentionService> logger)
     {
         _store = store;
+        _partitions = partitions;
         _devices = devices;
         _statusCounts = statusCounts;
         _leadership = leadership;
@@ -42,6 +45,7 @@ public sealed partial class RetentionService : BackgroundService
         var factory = Prometheus.Metrics.WithCustomRegistry(metrics.Registry);
         _purgedEvents = factory.CreateCounter("fleetwatch_retention_purged_events_total", "Raw events deleted because their project's retention expired them.");
         _purgedHours = factory.CreateCounter("fleetwatch_retention_purged_rollups_total", "Hourly rollups (one per device and hour) deleted because their project's retention expired them.");
+        _droppedPartitions = factory.CreateCounter("fleetwatch_retention_dropped_partitions_total", "Day partitions of the events table dropped whole (PostgreSQL): every project's retention had expired them.");
         _databaseBytes = factory.CreateGauge("fleetwatch_database_bytes", "The database's size on disk at the last check.");
         _overCap = factory.CreateGauge("fleetwatch_database_over_cap", "1 while the database is past 90% of Retention:MaxDatabaseBytes.");
     }
@@ -57,10 +61,12 @@ public sealed partial class RetentionService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.IntervalMs));
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        do
         {
             try
             {
+                // Tomorrow's partition exists before tomorrow (every node may; the first does it).
+                await _partitions.PrepareAsync(stoppingToken);
                 await CheckSizeAsync(stoppingToken);
                 if (_leadership.IsLeader) await PurgeAsync(stoppingToken);
                 Passes++;
@@ -70,12 +76,18 @@ public sealed partial class RetentionService : BackgroundService
                 Log.Failed(_logger, e);
             }
         }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     private async Task PurgeAsync(CancellationToken ct)
     {
         var now = Clock.NowMicros();
-        foreach (var project in await _store.ListAsync(ct))
+        var projects = await _store.ListAsync(ct);
+        // A day every project has let go of is dropped whole; what is left (projects keeping less) is deleted below.
+        var kept = projects.Select(p => Effective(p).RawDays).ToList();
+        if (kept.Count > 0 && kept.All(days => days is not null))
+            _droppedPartitions.Inc(await _partitions.DropBeforeAsync(now - kept.Max()!.Value * DayMicros, ct));
+        foreach (var project in projects)
         {
             var (rawDays, rollupDays) = Effective(project);
             if (rawDays is null && rollupDays is null) continue;

@@ -18,6 +18,8 @@ public static class RetentionSetup
             var database = s.GetRequiredService<IDatabase>();
             return new PortableRetentionStore(database.OpenConnectionAsync, database.Engine == "postgresql");
         });
+        if (DatabaseTarget.From(builder.Configuration).IsPostgres) builder.Services.AddSingleton<IEventPartitions, Storage.Postgres.PostgresPartitions>();
+        else builder.Services.AddSingleton<IEventPartitions, NoPartitions>();
         builder.Services.AddSingleton<RetentionService>();
         builder.Services.AddHostedService(s => s.GetRequiredService<RetentionService>());
         return builder;
