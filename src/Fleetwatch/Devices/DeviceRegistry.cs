@@ -20,6 +20,7 @@ public sealed class DeviceRegistry : ICommitObserver
         _store = store;
         changes.Subscribe(ChangeBus.DeviceTopic, RefreshAsync);
         changes.Subscribe(ChangeBus.ResyncTopic, (_, ct) => LoadAsync(ct));
+        changes.Subscribe(ChangeBus.DevicesTopic, (_, ct) => LoadAsync(ct));
     }
 
     /// <summary>Raised after a device was deleted, so the state kept per device can be dropped.</summary>

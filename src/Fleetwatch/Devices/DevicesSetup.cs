@@ -12,6 +12,8 @@ public static partial class DevicesSetup
         builder.Services.AddHostedService(s => s.GetRequiredService<DeviceActivity>());
         builder.Services.AddSingleton<IScopeResolver, DeviceIdResolver>();
         builder.Services.AddSingleton<IScopeResolver, ExternalDeviceIdResolver>();
+        // PostgreSQL tells every node itself (a notification); SQLite is watched.
+        if (!Storage.DatabaseTarget.From(builder.Configuration).IsPostgres) builder.Services.AddHostedService<DevicesWatcher>();
         return builder;
     }
 

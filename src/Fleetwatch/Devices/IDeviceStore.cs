@@ -35,4 +35,13 @@ public interface IDeviceStore
 
     /// <summary>Moves each device's <c>last_seen_at</c> forward (never back).</summary>
     Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct);
+
+    /// <summary>
+    /// Tells running servers that devices were registered outside them (a command beside them): on PostgreSQL a
+    /// notification, on SQLite a counter they watch (<see cref="DevicesVersionAsync"/>).
+    /// </summary>
+    Task AnnounceDevicesChangedAsync(CancellationToken ct);
+
+    /// <summary>The counter <see cref="AnnounceDevicesChangedAsync"/> moves on SQLite (0 on PostgreSQL, which notifies).</summary>
+    Task<long> DevicesVersionAsync(CancellationToken ct);
 }

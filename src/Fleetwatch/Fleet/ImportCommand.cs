@@ -27,6 +27,8 @@ public static class ImportCommand
         try
         {
             var count = await FleetSetup.ImportAsync(path, projectId.Value, (Devices.IDeviceStore)database, null, CancellationToken.None);
+            // A server running on the same database takes them in at once, not at its next start.
+            await ((Devices.IDeviceStore)database).AnnounceDevicesChangedAsync(CancellationToken.None);
             Console.WriteLine($"{count} devices registered in project {projectId}.");
             return 0;
         }

@@ -18,6 +18,8 @@ public sealed class ChangeBus(IEnumerable<IChangeTransport> transports)
     public const string DeviceTopic = "device", KeyTopic = "key", RulesTopic = "rules";
     /// <summary>Delivered on this node only, after its notification connection came back: what it may have missed must be re-read.</summary>
     public const string ResyncTopic = "resync";
+    /// <summary>Devices were registered outside any server (<c>fleetwatch import devices.csv</c>): every device is read again.</summary>
+    public const string DevicesTopic = "devices";
 
     private readonly IChangeTransport[] _transports = [.. transports];
     private readonly ConcurrentDictionary<string, List<Func<string, CancellationToken, Task>>> _handlers = new();

@@ -83,6 +83,10 @@ public sealed partial class PostgresStore
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    public Task AnnounceDevicesChangedAsync(CancellationToken ct) => SendAsync(ChangeBus.DevicesTopic, "", ct);
+
+    public Task<long> DevicesVersionAsync(CancellationToken ct) => Task.FromResult(0L);
+
     public Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct) =>
         MoveTimesForwardAsync("devices", "id", "bigint", "last_seen_at", lastSeenByDevice, ct);
 

@@ -77,6 +77,19 @@ public sealed partial class SqliteStore
         return Task.FromResult(command.ExecuteNonQuery() == 1);
     }
 
+    public Task AnnounceDevicesChangedAsync(CancellationToken ct)
+    {
+        using var connection = Open();
+        Execute(connection, null, "INSERT INTO settings (name, value) VALUES ('devices_version', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1", []);
+        return Task.CompletedTask;
+    }
+
+    public Task<long> DevicesVersionAsync(CancellationToken ct)
+    {
+        using var connection = Open();
+        return Task.FromResult(Scalar(connection, null, "SELECT value FROM settings WHERE name = 'devices_version'", []) is long version ? version : 0);
+    }
+
     public Task RecordLastSeenAsync(IReadOnlyCollection<KeyValuePair<long, long>> lastSeenByDevice, CancellationToken ct) =>
         MoveTimesForward("devices", "id", "last_seen_at", lastSeenByDevice);
 
