@@ -135,6 +135,11 @@ for engine in $engines; do
   load_run mqtt --mqtt-port "$mqtt_port" --connections 100 --in-flight 8 --seconds "$seconds" --pid "$server_pid"
   load_run mqtt --mqtt-port "$mqtt_port" --connections 1000 --in-flight 2 --seconds "$seconds" --pid "$server_pid"
   stop_server
+  say "$engine: export, import, and status POSTs while expired history is deleted"
+  start_server "$(fresh_db "$engine" "bench_transfer_$RANDOM")" --Retention:IntervalMs 500
+  load aggregate --points "$points" --days 90 --device transfer-bench --url "$url" --key "$BENCH_KEY" >/dev/null
+  load_run transfer --device transfer-bench --pid "$server_pid" --seconds "$seconds"
+  stop_server
   say "$engine: bulk insert into the store without HTTP"
   while read -r name value; do R[$name]=$value; done < <(load store-insert --db "$(fresh_db "$engine" "bench_store_$RANDOM")" --points 2000000)
 
@@ -165,6 +170,9 @@ for engine in $engines; do
 | MQTT QoS 1, 3 values a message, PUBACK after commit: 100 connections × 8 in flight | ${R[mqtt_100_msgs_per_s]} msg/s | $(ratio "${R[mqtt_100_msgs_per_s]}" "${R[status_mqtt_rps]}") of the same server's status POSTs (${R[status_mqtt_rps]} req/s) |
 | MQTT QoS 1: 1,000 connections × 2 in flight | ${R[mqtt_1000_msgs_per_s]} msg/s | $(ratio "${R[mqtt_1000_msgs_per_s]}" "${R[status_mqtt_rps]}") of the status POSTs |
 | memory per idle MQTT connection (1,000 connected) | ${R[mqtt_1000_heap_bytes_per_connection]} bytes of managed heap, ${R[mqtt_1000_rss_bytes_per_connection]} bytes of RSS | |
+| export, NDJSON streamed, one device's ${R[export_rows]} events | ${R[export_rows_per_s]} rows/s; server RSS ${R[export_rss_mb_before]} MB before, ${R[export_rss_mb_peak]} MB at most while streaming | |
+| import (backfill) of the first ${R[import_events]} of them into a new project; the same file again (every one a duplicate) | ${R[import_events_per_s]} events/s; ${R[reimport_events_per_s]} events/s | |
+| single status POSTs (64 clients) while ${R[purge_events]} expired events are deleted (retention set to 1 day; deleted in ${R[purge_seconds]} s, ${R[purge_during_window_events]} of them inside the ${seconds} s window) vs alone | ${R[purge_during_rps]} vs ${R[purge_alone_rps]} req/s | $(ratio "${R[purge_during_rps]}" "${R[purge_alone_rps]}") |
 | memory: managed heap per device heard from, tracker on vs off | ${R[heap_on_bytes_per_device]} vs ${R[heap_off_bytes_per_device]} bytes | tracker $(awk -v a="${R[heap_on_bytes_per_device]}" -v b="${R[heap_off_bytes_per_device]}" 'BEGIN { printf "%.0f", a - b }') bytes per device |
 TABLE
 done

@@ -16,6 +16,7 @@ return args.FirstOrDefault() switch
     "connectivity" => await ConnectivityBench.RunAsync(Options.Parse(args[1..])),
     "mqtt" => await MqttBench.RunAsync(Options.Parse(args[1..])),
     "browser" => await BrowserBench.RunAsync(Options.Parse(args[1..])),
+    "transfer" => await TransferBench.RunAsync(Options.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -33,6 +34,7 @@ static int Usage()
         fleetwatch-load webhook-latency --url URL --key ADMIN_KEY [--samples 50]
         fleetwatch-load connectivity  --url URL --key ADMIN_KEY [--devices 100000] [--projects 10] [--detect 1] [--prefix heap]
         fleetwatch-load browser       --url URL --key ADMIN_KEY --device NAME [--rounds 5]   (headless /usr/bin/chromium)
+        fleetwatch-load transfer      --url URL --key ADMIN_KEY --device NAME [--pid SERVER_PID] [--import-limit 1000000] [--seconds 5]
         fleetwatch-load mqtt          --url URL --key ADMIN_KEY --mqtt-port PORT [--connections 100] [--in-flight 8] [--seconds 10] [--pid SERVER_PID]
         """);
     return 2;
