@@ -82,6 +82,21 @@ public sealed partial class IngestWriter : BackgroundService
         return await request.Completion.Task;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer's loop, between two batches, when no commit is in flight: other writes
+    /// to a single-writer engine (SQLite's expiry deletes) take their turn in the queue instead of fighting the writer
+    /// for the file's lock, which under steady load they would lose. Keep it to a few milliseconds.
+    /// </summary>
+    public async Task<T> BetweenBatchesAsync<T>(Func<T> work, CancellationToken ct)
+    {
+        if (_store.CommitsConcurrently) throw new InvalidOperationException("Only a single-writer engine runs work between its batches");
+        T result = default!;
+        var request = new WriteRequest([], () => result = work());
+        await _queue.Writer.WriteAsync(request, ct);
+        await request.Completion.Task;
+        return result;
+    }
+
     /// <summary>Requests waiting for the writer now.</summary>
     public int QueueDepth => _queue.Reader.Count;
 
@@ -106,15 +121,26 @@ public sealed partial class IngestWriter : BackgroundService
             {
                 // Whatever queued while the transactions in flight were committing goes into the next one.
                 await _inFlight.WaitAsync(CancellationToken.None);
+                if (_queue.Reader.TryPeek(out var head) && head.Work is not null && _queue.Reader.TryRead(out _))
+                {
+                    RunBetweenBatches(head);
+                    continue;
+                }
                 var requests = new List<WriteRequest>();
                 var drafts = new List<EventDraft>();
                 // A batch is all live or all backfill, so PostgreSQL can announce which it was to the other nodes.
-                while (drafts.Count < _options.MaxBatchEvents && _queue.Reader.TryPeek(out var next)
+                while (drafts.Count < _options.MaxBatchEvents && _queue.Reader.TryPeek(out var next) && next.Work is null
                     && (requests.Count == 0 || next.Backfill == requests[0].Backfill) && _queue.Reader.TryRead(out var request))
                 {
                     requests.Add(request);
                     drafts.AddRange(request.Drafts);
                     if (_options.CommitPerRequest) break;
+                }
+                if (requests.Count == 0)
+                {
+                    // Work between batches came first after all: it runs on the next turn.
+                    _inFlight.Release();
+                    continue;
                 }
                 if (_options.SlowCommitMs > 0) await Task.Delay(_options.SlowCommitMs, CancellationToken.None);
                 // Started here, in order (the store takes its ids and its place in the announcements before its first
@@ -126,6 +152,23 @@ public sealed partial class IngestWriter : BackgroundService
         finally
         {
             _committed.Writer.TryComplete();
+        }
+    }
+
+    private void RunBetweenBatches(WriteRequest request)
+    {
+        try
+        {
+            request.Work!();
+            request.Completion.TrySetResult([]);
+        }
+        catch (Exception e)
+        {
+            request.Completion.TrySetException(e);
+        }
+        finally
+        {
+            _inFlight.Release();
         }
     }
 
@@ -198,9 +241,11 @@ public sealed partial class IngestWriter : BackgroundService
         }
     }
 
-    private sealed class WriteRequest(EventDraft[] drafts)
+    private sealed class WriteRequest(EventDraft[] drafts, Action? work = null)
     {
         public EventDraft[] Drafts { get; } = drafts;
+        /// <summary>Not events but work to run between batches (<see cref="BetweenBatchesAsync"/>).</summary>
+        public Action? Work { get; } = work;
         public bool Backfill { get; } = drafts.Length > 0 && drafts[0].Backfill;
         public TaskCompletionSource<StoredEvent[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -16,7 +16,9 @@ public static class RetentionSetup
         builder.Services.AddSingleton<IRetentionStore>(s =>
         {
             var database = s.GetRequiredService<IDatabase>();
-            return new PortableRetentionStore(database.OpenConnectionAsync, database.Engine == "postgresql");
+            var portable = new PortableRetentionStore(database.OpenConnectionAsync, database.Engine == "postgresql");
+            // SQLite has one writer: its deletes take turns with the ingest batches instead of fighting them for the lock.
+            return database is Storage.Sqlite.SqliteStore sqlite ? new WriterTurnRetentionStore(portable, sqlite, s.GetRequiredService<Ingest.IngestWriter>()) : portable;
         });
         if (DatabaseTarget.From(builder.Configuration).IsPostgres) builder.Services.AddSingleton<IEventPartitions, Storage.Postgres.PostgresPartitions>();
         else builder.Services.AddSingleton<IEventPartitions, NoPartitions>();

@@ -23,15 +23,19 @@ public sealed class PortableRetentionStore(Func<CancellationToken, Task<DbConnec
             ("id", retention.ProjectId), ("raw", retention.RawDays), ("rollup", retention.RollupDays)) == 1;
     }
 
+    /// <summary>
+    /// Up to the timestamp of the maxRows-th oldest expired event (all of them when there are fewer): one range of the
+    /// (device, kind, ts) index, however many events the device has.
+    /// </summary>
+    public const string PurgeEventsSql = """
+        DELETE FROM events WHERE device_id = @device AND kind = @kind AND ts < @before
+          AND ts <= COALESCE((SELECT ts FROM events WHERE device_id = @device AND kind = @kind AND ts < @before ORDER BY ts LIMIT 1 OFFSET @skip), @before)
+        """;
+
     public async Task<int> PurgeEventsAsync(long deviceId, EventKind kind, long beforeMicros, int maxRows, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        // Up to the timestamp of the maxRows-th oldest expired event (all of them when there are fewer): one range of the
-        // (device, kind, ts) index, however many events the device has.
-        return await ExecuteAsync(connection, null, """
-            DELETE FROM events WHERE device_id = @device AND kind = @kind AND ts < @before
-              AND ts <= COALESCE((SELECT ts FROM events WHERE device_id = @device AND kind = @kind AND ts < @before ORDER BY ts LIMIT 1 OFFSET @skip), @before)
-            """, ct, ("device", deviceId), ("kind", postgres ? (short)kind : (int)kind), ("before", beforeMicros), ("skip", maxRows - 1));
+        return await ExecuteAsync(connection, null, PurgeEventsSql, ct, ("device", deviceId), ("kind", postgres ? (short)kind : (int)kind), ("before", beforeMicros), ("skip", maxRows - 1));
     }
 
     public async Task<int> PurgeRollupsAsync(long deviceId, long beforeHour, CancellationToken ct)

@@ -107,6 +107,43 @@ public abstract class RetentionTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ExpiredEvents_AreDeleted_WhileIngestKeepsTheWriterBusy()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        await tenant.AddDeviceAsync(Server, "busy-old");
+        var old = DateTime.UtcNow.AddDays(-10);
+        var events = Enumerable.Range(0, 300).Select(i => new { ts = Ts(old.AddSeconds(i)), data = new { level = i } }).ToArray();
+        Assert.Equal(HttpStatusCode.Accepted, (await Client.PostJsonAsync("/telemetry", new { device_external_id = "busy-old", events }, tenant.Key)).StatusCode);
+        var service = Server.Services.GetRequiredService<RetentionService>();
+        var before = service.PurgedEvents;
+
+        // 32 clients posting statuses back to back: the writer commits all the time.
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 32).Select(worker => Task.Run(async () =>
+        {
+            using var client = Server.NewClient();
+            while (!stop.IsCancellationRequested)
+            {
+                var status = new { device_id = $"busy-{worker}", timestamp = Ts(DateTime.UtcNow), battery_level = 50, rssi = -60, online = true };
+                Assert.Equal(HttpStatusCode.Created, (await client.PostJsonAsync("/status", status, tenant.Key)).StatusCode);
+            }
+        })).ToArray();
+        try
+        {
+            await Task.Delay(300);
+            await PatchAsync(tenant, new { raw_days = 5 });
+            // Under the load, not after it: the deletes take their turns with the batches.
+            await EventuallyAsync(() => Task.FromResult(service.PurgedEvents - before >= 300), "the expired events deleted while the load runs");
+            Assert.False(load.Any(t => t.IsCompleted), "the load ran all along");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(load);
+        }
+    }
+
+    [Fact]
     public async Task TheDatabaseSize_IsAMetric_AndPastNinetyPercentOfTheCap_ItSaysSo()
     {
         var service = Server.Services.GetRequiredService<RetentionService>();

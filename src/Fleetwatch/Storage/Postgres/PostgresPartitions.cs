@@ -48,7 +48,7 @@ public sealed partial class PostgresPartitions(PostgresStore store) : IEventPart
         var until = (Clock.NowMicros() / DayMicros + DaysAhead + 1) * DayMicros;
         await using var connection = await store.DataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({LockKey})", ct);
+        await LockAsync(connection, ct);
         var future = (await ListAsync(connection, ct)).Single(p => p.To == long.MaxValue);
         for (var day = future.From; day < until; day += DayMicros)
         {
@@ -68,7 +68,7 @@ public sealed partial class PostgresPartitions(PostgresStore store) : IEventPart
     {
         await using var connection = await store.DataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({LockKey})", ct);
+        await LockAsync(connection, ct);
         var partitions = await ListAsync(connection, ct);
         var expired = partitions.Where(p => p.To <= cutoffMicros && p.To != long.MaxValue).ToList();
         foreach (var partition in expired) await ExecuteAsync(connection, $"DROP TABLE {partition.Name}", ct);
@@ -81,6 +81,14 @@ public sealed partial class PostgresPartitions(PostgresStore store) : IEventPart
         await tx.CommitAsync(ct);
         return expired.Count;
     }
+
+    /// <summary>
+    /// Serialises partition changes between nodes, and bounds the wait for the table's exclusive lock: a long read (an
+    /// export) holds it off, and every insert would queue behind the waiting change. Not granted in a second, the
+    /// change is tried again at the next pass (events_future takes the rows meanwhile).
+    /// </summary>
+    private static async Task LockAsync(NpgsqlConnection connection, CancellationToken ct) =>
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({LockKey}); SET LOCAL lock_timeout = '1s'", ct);
 
     private static string DayName(long dayMicros) => Clock.FromMicros(dayMicros).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 

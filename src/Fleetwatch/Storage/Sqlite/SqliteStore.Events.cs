@@ -61,6 +61,17 @@ public sealed partial class SqliteStore
         }
     }
 
+    /// <summary>
+    /// A write of the retention (<see cref="PortableRetentionStore"/>'s SQL) on the writer's own connection: called by
+    /// the writer's loop between two batches, never beside one.
+    /// </summary>
+    public int ExecuteOnWriter(string sql, params (string Name, object Value)[] parameters)
+    {
+        _writer ??= new WriterCommands(_connectionString, _busyTimeoutPragma);
+        using var command = Command(_writer.Connection, null, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
     private static NewDevice[] CreateMissingDevices(WriterCommands w, SqliteTransaction tx, IReadOnlyList<EventDraft> drafts, long now)
     {
         Dictionary<(long, string), long>? created = null;
