@@ -97,6 +97,11 @@ public sealed partial class IngestWriter : BackgroundService
         return result;
     }
 
+    private long _lastBatchStarted;
+
+    /// <summary>Whether the writer started a batch within <paramref name="window"/>: ingest is going on.</summary>
+    public bool WroteWithin(TimeSpan window) => System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastBatchStarted)) < window;
+
     /// <summary>Requests waiting for the writer now.</summary>
     public int QueueDepth => _queue.Reader.Count;
 
@@ -191,6 +196,7 @@ public sealed partial class IngestWriter : BackgroundService
             if (draft.DeviceId == 0 && _devices.TryGetId(draft.ProjectId, draft.ExternalId, out var id)) draft.DeviceId = id;
         }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Volatile.Write(ref _lastBatchStarted, started);
         try
         {
             var batch = await _store.WriteBatchAsync(drafts, _metrics, CancellationToken.None);

@@ -14,6 +14,9 @@ public interface IRetentionStore
     /// <summary>False when the project does not exist.</summary>
     Task<bool> SetAsync(ProjectRetention retention, CancellationToken ct);
 
+    /// <summary>Whether the device has an event of this kind older than <paramref name="beforeMicros"/> (one index seek, a read).</summary>
+    Task<bool> HasExpiredAsync(long deviceId, EventKind kind, long beforeMicros, CancellationToken ct);
+
     /// <summary>
     /// Deletes at most about <paramref name="maxRows"/> of the device's oldest events of one kind older than
     /// <paramref name="beforeMicros"/>, in one short statement; how many it deleted (fewer than asked: nothing older is left).

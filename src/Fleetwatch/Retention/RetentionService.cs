@@ -107,6 +107,8 @@ public sealed partial class RetentionService : BackgroundService
     {
         foreach (var kind in Kinds)
         {
+            // A read first: most devices have nothing expired, and a delete (on SQLite, a turn of the writer) would cost them all.
+            if (!await _store.HasExpiredAsync(deviceId, kind, before, ct)) continue;
             int deleted;
             do
             {

@@ -23,6 +23,10 @@ public sealed class PortableRetentionStore(Func<CancellationToken, Task<DbConnec
             ("id", retention.ProjectId), ("raw", retention.RawDays), ("rollup", retention.RollupDays)) == 1;
     }
 
+    public async Task<bool> HasExpiredAsync(long deviceId, EventKind kind, long beforeMicros, CancellationToken ct) =>
+        await ScalarAsync("SELECT 1 FROM events WHERE device_id = @device AND kind = @kind AND ts < @before LIMIT 1", ct,
+            ("device", deviceId), ("kind", postgres ? (short)kind : (int)kind), ("before", beforeMicros)) is not null;
+
     /// <summary>
     /// Up to the timestamp of the maxRows-th oldest expired event (all of them when there are fewer): one range of the
     /// (device, kind, ts) index, however many events the device has.
