@@ -13,7 +13,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Fleetwatch.Transfer;
 
 /// <summary>
-/// History into the server: <c>POST /projects/{project_id}/import</c> takes an export back (NDJSON or CSV, streamed) or
+/// History into the server: <c>POST /projects/{project_id}/import</c> takes an export back (NDJSON, CSV or Parquet) or
 /// ThingsBoard's <c>{ts, values}</c> JSON, and stores it through the one writer in batches, as backfill (see
 /// <see cref="EventDraft.Backfill"/>). Idempotent: a reading already stored — same device, kind and timestamp — is
 /// counted as a duplicate and not stored again, so a failed or repeated import can simply be run again.
@@ -34,7 +34,7 @@ public static class ImportApi
             .RequireAccess(Access.Admin, "Importing history needs an admin key of the project")
             .Produces<ImportReport>()
             .WithSummary("Import history (backfill)")
-            .WithDescription("`format` ndjson or csv (the export's formats, streamed: any size) or thingsboard (`[{\"ts\": <Unix ms>, \"values\": {…}}]` " +
+            .WithDescription("`format` ndjson, csv or parquet (the export's formats; any size) or thingsboard (`[{\"ts\": <Unix ms>, \"values\": {…}}]` " +
                 "for the one device named by `device_id`, up to 64 MB); without `format`, the Content-Type says (application/x-ndjson, text/csv, " +
                 "application/json). Devices that do not exist are created. A reading already stored (same device, kind and timestamp) is not stored " +
                 "again: run an import twice and the second stores nothing. Imported events count in history, aggregates and rollups, but raise no " +
@@ -49,15 +49,24 @@ public static class ImportApi
         {
             "text/csv" => "csv",
             "application/json" => "thingsboard",
+            "application/vnd.apache.parquet" => "parquet",
             _ => "ndjson",
         };
-        if (kind is not ("ndjson" or "csv" or "thingsboard")) return Problems.Validation("format", "must be ndjson, csv or thingsboard");
+        if (kind is not ("ndjson" or "csv" or "parquet" or "thingsboard")) return Problems.Validation("format", "must be ndjson, csv, parquet or thingsboard");
         if (kind == "thingsboard" && string.IsNullOrEmpty(device_id)) return Problems.Validation("device_id", "is required with format=thingsboard: the device the readings belong to");
         // Streamed in batches: an import is as large as the history it carries.
         if (kind != "thingsboard" && http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
 
         var batch = new ImportBatch(project_id, writer, devices, store, http.RequestAborted);
-        if (kind == "thingsboard")
+        if (kind == "parquet")
+        {
+            if (await ParquetImport.ReadAsync(http.Request.Body, batch.AddAsync, http.RequestAborted) is { } refused)
+            {
+                await batch.FlushAsync();
+                return Problems.Validation("body", refused);
+            }
+        }
+        else if (kind == "thingsboard")
         {
             var (body, problem) = await JsonBody.ReadAsync(http.Request, MaxThingsBoardBytes);
             if (problem is not null) return problem;

@@ -129,6 +129,9 @@ public static class ImportParser
         return results;
     }
 
+    /// <summary>An event without values yet, or why its row was refused (for readers that gather the values themselves).</summary>
+    public static (ImportedEvent? Event, ImportError? Error) Event(long line, string? device, string kindName, long ts) => Make(line, device, kindName, ts, []);
+
     private static (ImportedEvent? Event, ImportError? Error) Make(long line, string? device, string kindName, long ts, Field[] fields)
     {
         if (device is not { Length: > 0 and <= MaxDeviceIdLength }) return (null, new ImportError(line, "device_id", $"must be a string of 1 to {MaxDeviceIdLength} characters"));

@@ -8,7 +8,8 @@ namespace Fleetwatch.Transfer;
 /// <summary>
 /// The CSV's columns as a Parquet file that pandas, DuckDB or Spark open directly: <c>device_id</c>, <c>ts</c> (a UTC
 /// timestamp in microseconds), <c>kind</c>, <c>metric</c>, and the value split by type so numbers stay numbers —
-/// <c>value</c> (a double, for numbers) or <c>text</c> (strings as they are; true, false and objects as JSON text).
+/// <c>value</c> (a double, for numbers) or <c>text</c> (strings as they are; true, false and objects as JSON text), and
+/// <c>type</c> (int, double, bool, text, json or null), so an import gives each value back as it was.
 /// Rows go out in row groups of <see cref="RowGroupRows"/>, so memory stays bounded whatever the export's size.
 /// </summary>
 internal sealed class ParquetExportWriter(Stream output) : ExportWriter
@@ -20,7 +21,9 @@ internal sealed class ParquetExportWriter(Stream output) : ExportWriter
     private static readonly DataField<string> MetricField = new("metric", true);
     private static readonly DataField<double?> ValueField = new("value", true);
     private static readonly DataField<string> TextField = new("text", true);
-    private static readonly ParquetSchema Schema = new(DeviceField, TsField, KindField, MetricField, ValueField, TextField);
+    private static readonly DataField<string> TypeField = new("type", true);
+    private static readonly ParquetSchema Schema = new(DeviceField, TsField, KindField, MetricField, ValueField, TextField, TypeField);
+    public static readonly string[] Columns = ["device_id", "ts", "kind", "metric", "value", "text", "type"];
 
     private readonly PositionedStream _output = new(output);
     private readonly List<string> _devices = new(RowGroupRows);
@@ -29,30 +32,33 @@ internal sealed class ParquetExportWriter(Stream output) : ExportWriter
     private readonly List<string?> _metrics = new(RowGroupRows);
     private readonly List<double?> _values = new(RowGroupRows);
     private readonly List<string?> _texts = new(RowGroupRows);
+    private readonly List<string?> _types = new(RowGroupRows);
     private ParquetWriter? _writer;
 
     public override async ValueTask WriteAsync(string deviceId, StoredEvent e, CancellationToken ct)
     {
         var ts = DateTime.UnixEpoch.AddTicks(e.TsMicros * 10);
         var kind = EventJson.KindName(e.Kind);
-        if (e.Fields.Length == 0) Add(deviceId, ts, kind, null, null, null);
+        if (e.Fields.Length == 0) Add(deviceId, ts, kind, null, null, null, null);
         foreach (var field in e.Fields)
         {
             var value = field.Value;
             switch (value.Tag)
             {
-                case ValueTag.Int: Add(deviceId, ts, kind, field.Name, value.Int, null); break;
-                case ValueTag.Double: Add(deviceId, ts, kind, field.Name, value.Double, null); break;
-                case ValueTag.Text: Add(deviceId, ts, kind, field.Name, null, value.Text); break;
-                case ValueTag.Null: Add(deviceId, ts, kind, field.Name, null, null); break;
-                default: Add(deviceId, ts, kind, field.Name, null, Literal(value)); break;
+                case ValueTag.Int: Add(deviceId, ts, kind, field.Name, value.Int, null, "int"); break;
+                case ValueTag.Double: Add(deviceId, ts, kind, field.Name, value.Double, null, "double"); break;
+                case ValueTag.Text: Add(deviceId, ts, kind, field.Name, null, value.Text, "text"); break;
+                case ValueTag.Null: Add(deviceId, ts, kind, field.Name, null, null, "null"); break;
+                case ValueTag.True or ValueTag.False: Add(deviceId, ts, kind, field.Name, null, Literal(value), "bool"); break;
+                default: Add(deviceId, ts, kind, field.Name, null, Literal(value), "json"); break;
             }
         }
         if (_devices.Count >= RowGroupRows) await WriteRowGroupAsync(ct);
     }
 
-    private void Add(string device, DateTime ts, string kind, string? metric, double? value, string? text)
+    private void Add(string device, DateTime ts, string kind, string? metric, double? value, string? text, string? type)
     {
+        _types.Add(type);
         _devices.Add(device);
         _ts.Add(ts);
         _kinds.Add(kind);
@@ -74,6 +80,7 @@ internal sealed class ParquetExportWriter(Stream output) : ExportWriter
             await group.WriteAsync(MetricField, _metrics!);
             await group.WriteAsync(ValueField, (ReadOnlyMemory<double?>)_values.ToArray(), null, null, ct);
             await group.WriteAsync(TextField, _texts!);
+            await group.WriteAsync(TypeField, _types!);
         }
         _devices.Clear();
         _ts.Clear();
@@ -81,6 +88,7 @@ internal sealed class ParquetExportWriter(Stream output) : ExportWriter
         _metrics.Clear();
         _values.Clear();
         _texts.Clear();
+        _types.Clear();
         await _output.DrainAsync(ct);
     }
 

@@ -16,8 +16,8 @@ public static class TransferCommands
           fleetwatch export --project ID [--device ID] [--format ndjson|csv|parquet] [--from TIME] [--to TIME] [--kinds LIST]
                             [--output FILE|-] [--url URL] [--key KEY]
                                                   a project's or a device's history into FILE (default project-ID.FORMAT)
-          fleetwatch import-history FILE… --project ID [--format ndjson|csv|thingsboard] [--device EXTERNAL_ID] [--url URL] [--key KEY]
-                                                  history back in (.ndjson, .csv, or ThingsBoard .json for one --device);
+          fleetwatch import-history FILE… --project ID [--format ndjson|csv|parquet|thingsboard] [--device EXTERNAL_ID] [--url URL] [--key KEY]
+                                                  history back in (.ndjson, .csv, .parquet, or ThingsBoard .json for one --device);
                                                   what is already stored is skipped, so running it again is harmless
           URL defaults to http://127.0.0.1:8000, KEY to $API_KEY: a read key exports, an admin key imports.
         """;
@@ -67,6 +67,7 @@ public static class TransferCommands
             var format = Cli.Option(args, "--format") ?? Path.GetExtension(path).ToLowerInvariant() switch
             {
                 ".csv" => "csv",
+                ".parquet" => "parquet",
                 ".json" => "thingsboard",
                 _ => "ndjson",
             };
@@ -75,7 +76,13 @@ public static class TransferCommands
             await using var file = File.OpenRead(path);
             var progress = new Progress(Path.GetFileName(path), file.Length);
             using var content = new StreamContent(new CountingStream(file, progress.Add), 256 * 1024);
-            content.Headers.ContentType = new MediaTypeHeaderValue(format == "csv" ? "text/csv" : format == "thingsboard" ? "application/json" : "application/x-ndjson");
+            content.Headers.ContentType = new MediaTypeHeaderValue(format switch
+            {
+                "csv" => "text/csv",
+                "parquet" => "application/vnd.apache.parquet",
+                "thingsboard" => "application/json",
+                _ => "application/x-ndjson",
+            });
             using var response = await client.PostAsync(url, content);
             if (!response.IsSuccessStatusCode)
             {

@@ -9,7 +9,7 @@ namespace Fleetwatch.Tests.Transfer;
 
 /// <summary>
 /// History leaves in NDJSON, CSV and Parquet and comes back through the import as backfill: a round trip through
-/// another server gives the same bytes, a second import stores nothing, bad lines are reported, and imported history
+/// another server, in any of the three, gives the same bytes, a second import stores nothing, bad lines are reported, and imported history
 /// is stored and rolled up without raising alerts, reaching live streams or making a device active — on each engine.
 /// </summary>
 public abstract class ExportImportTests(DatabaseBackend backend, ServerFixture fixture)
@@ -88,6 +88,11 @@ public abstract class ExportImportTests(DatabaseBackend backend, ServerFixture f
         report = await ImportAsync(other, fromCsv, "csv", csv);
         Assert.Equal((38, 0, 0), (report.Long("imported"), report.Long("duplicates"), report.Long("rejected")));
         Assert.Equal(ndjson, await ExportAsync(other, fromCsv, "format=ndjson"));
+
+        var fromParquet = await Tenant.CreateAsync(other);
+        report = await ImportAsync(other, fromParquet, "parquet", await ExportAsync(Server, source, "format=parquet"));
+        Assert.Equal((38, 0, 0), (report.Long("imported"), report.Long("duplicates"), report.Long("rejected")));
+        Assert.Equal(ndjson, await ExportAsync(other, fromParquet, "format=ndjson"));
 
         // Again, in either format: every reading is already there.
         report = await ImportAsync(other, fromCsv, "ndjson", ndjson);
@@ -169,7 +174,7 @@ public abstract class ExportImportTests(DatabaseBackend backend, ServerFixture f
         try
         {
             var rows = await DuckDbAsync($"""
-                SELECT device_id, strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts, typeof(ts) AS ts_type, kind, metric, value, text
+                SELECT device_id, strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts, typeof(ts) AS ts_type, kind, metric, value, text, type
                 FROM read_parquet('{file}') ORDER BY device_id, ts, metric
                 """);
             Assert.Equal(30 * 6 + 5 * 6 + 3 * 3, rows.Length);
@@ -180,7 +185,8 @@ public abstract class ExportImportTests(DatabaseBackend backend, ServerFixture f
             Assert.Equal(JsonValueKind.Null, first.GetProperty("text").ValueKind);
             var note = rows.First(r => r.Str("metric") == "note" && r.Str("text") != "plain");
             Assert.Equal("a \"quoted\", comma\nand a line", note.Str("text"));
-            Assert.Equal("true", rows.First(r => r.Str("metric") == "ok").Str("text"));
+            Assert.Equal(("true", "bool"), (rows.First(r => r.Str("metric") == "ok").Str("text"), rows.First(r => r.Str("metric") == "ok").Str("type")));
+            Assert.Equal("int", rows.First(r => r.Str("metric") == "count").Str("type"));
             Assert.Equal("{\"a\":[1,2]}", rows.First(r => r.Str("metric") == "shape").Str("text"));
             Assert.Equal(50, rows.Single(r => r.Str("kind") == "status" && r.Str("metric") == "battery_level" && r.GetProperty("value").GetDouble() == 50).GetProperty("value").GetDouble());
         }

@@ -34,7 +34,7 @@ async function showProject() {
         await saveResponse(response, `project-${projectId()}.${format.value}`);
       }) }, "Download")), exportError);
 
-  const file = el("input", { id: "import-file", type: "file", accept: ".csv,.ndjson,.jsonl,.json" });
+  const file = el("input", { id: "import-file", type: "file", accept: ".csv,.ndjson,.jsonl,.parquet" });
   const importError = el("p", { class: "error", id: "import-error", role: "alert" });
   const report = el("p", { id: "import-report", "aria-live": "polite" });
   const importer = el("form", { id: "import-form", class: "panel", onsubmit: (event) => {
@@ -43,14 +43,14 @@ async function showProject() {
     attempt(importError, async () => {
       const chosen = file.files[0];
       if (!chosen) throw new Error("Choose a file first.");
-      const type = chosen.name.endsWith(".csv") ? "text/csv" : "application/x-ndjson";
+      const type = chosen.name.endsWith(".csv") ? "text/csv" : chosen.name.endsWith(".parquet") ? "application/vnd.apache.parquet" : "application/x-ndjson";
       const result = await api(`/projects/${projectId()}/import`, { method: "POST", body: chosen, headers: { "Content-Type": type } });
       report.textContent = `${result.imported} imported, ${result.duplicates} already stored, ${result.rejected} rejected.`;
       for (const e of result.errors) report.append(el("br"), `line ${e.line}: ${e.field} ${e.reason}`);
     });
   } },
     el("h3", {}, "Import"),
-    el("div", { class: "fields" }, field("An export (CSV or NDJSON)", file)),
+    el("div", { class: "fields" }, field("An export (CSV, NDJSON or Parquet)", file)),
     el("p", { class: "hint" }, "Readings already stored are skipped, so importing a file again is harmless. Imported history raises no alerts."),
     el("div", { class: "toolbar" }, el("button", { type: "submit", id: "import-save" }, "Import")), importError, report);
 
