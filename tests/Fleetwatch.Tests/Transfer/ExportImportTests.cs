@@ -257,6 +257,20 @@ public abstract class ExportImportTests(DatabaseBackend backend, ServerFixture f
     }
 
     [Fact]
+    public async Task AFileRepeatingReadingsBatchesApart_StoresEachOnce_WhileItsBatchesAreInFlight()
+    {
+        var tenant = await Tenant.CreateAsync(Server);
+        var start = DateTime.UtcNow.AddDays(-6);
+        // 3,000 readings, then the first 1,500 again: the repeats arrive while the batches holding the originals may still be committing.
+        var lines = Enumerable.Range(0, 3000).Concat(Enumerable.Range(0, 1500))
+            .Select(i => $$$"""{"device_id":"dup-{{{i % 3}}}","ts":"{{{Ts(start.AddSeconds(i))}}}","kind":"measurement","payload":{"n":{{{i}}}}}""");
+        var report = await ImportAsync(Server, tenant, "ndjson", System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines)));
+        Assert.Equal((3000, 1500, 0), (report.Long("imported"), report.Long("duplicates"), report.Long("rejected")));
+        var exported = System.Text.Encoding.UTF8.GetString(await ExportAsync(Server, tenant, "format=ndjson"));
+        Assert.Equal(3000, exported.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
     public async Task BadExportParametersAndTheWrongKeys_AreRefused()
     {
         var tenant = await Tenant.CreateAsync(Server);
