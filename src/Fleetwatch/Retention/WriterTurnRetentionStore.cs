@@ -30,12 +30,13 @@ public sealed class WriterTurnRetentionStore(PortableRetentionStore inner, Sqlit
 
     public async Task<int> PurgeEventsAsync(long deviceId, EventKind kind, long beforeMicros, int maxRows, CancellationToken ct)
     {
+        // The bound is read beside the writer; only the delete takes a turn.
+        var upTo = await inner.PurgeBoundAsync(deviceId, kind, beforeMicros, maxRows, ct);
         var took = TimeSpan.Zero;
         var deleted = await writer.BetweenBatchesAsync(() =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var rows = sqlite.DeleteOnWriter(PortableRetentionStore.PurgeEventsSql,
-                ("@device", deviceId), ("@kind", (int)kind), ("@before", beforeMicros), ("@skip", maxRows - 1));
+            var rows = sqlite.DeleteOnWriter(PortableRetentionStore.PurgeEventsSql, ("@device", deviceId), ("@kind", (int)kind), ("@upto", upTo));
             took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             return rows;
         }, ct);

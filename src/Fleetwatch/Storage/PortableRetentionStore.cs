@@ -25,22 +25,28 @@ public sealed class PortableRetentionStore(Func<CancellationToken, Task<DbConnec
 
     public async Task<bool> HasExpiredAsync(long deviceId, EventKind kind, long beforeMicros, CancellationToken ct) =>
         await ScalarAsync("SELECT 1 FROM events WHERE device_id = @device AND kind = @kind AND ts < @before LIMIT 1", ct,
-            ("device", deviceId), ("kind", postgres ? (short)kind : (int)kind), ("before", beforeMicros)) is not null;
-
-    /// <summary>
-    /// Up to the timestamp of the maxRows-th oldest expired event (all of them when there are fewer): one range of the
-    /// (device, kind, ts) index, however many events the device has.
-    /// </summary>
-    public const string PurgeEventsSql = """
-        DELETE FROM events WHERE device_id = @device AND kind = @kind AND ts < @before
-          AND ts <= COALESCE((SELECT ts FROM events WHERE device_id = @device AND kind = @kind AND ts < @before ORDER BY ts LIMIT 1 OFFSET @skip), @before)
-        """;
+            ("device", deviceId), ("kind", Kind(kind)), ("before", beforeMicros)) is not null;
 
     public async Task<int> PurgeEventsAsync(long deviceId, EventKind kind, long beforeMicros, int maxRows, CancellationToken ct)
     {
+        var upTo = await PurgeBoundAsync(deviceId, kind, beforeMicros, maxRows, ct);
         await using var connection = await OpenAsync(ct);
-        return await ExecuteAsync(connection, null, PurgeEventsSql, ct, ("device", deviceId), ("kind", postgres ? (short)kind : (int)kind), ("before", beforeMicros), ("skip", maxRows - 1));
+        return await ExecuteAsync(connection, null, PurgeEventsSql, ct, ("device", deviceId), ("kind", Kind(kind)), ("upto", upTo));
     }
+
+    /// <summary>
+    /// The timestamp of the device's maxRows-th oldest expired event of the kind (just before the cutoff when there are
+    /// fewer): deleting up to it is one short range of the (device, kind, ts) key. Asked apart from the delete, since a
+    /// bound from a subquery inside it would not narrow the range SQLite scans, and every delete would walk all that
+    /// had expired.
+    /// </summary>
+    public async Task<long> PurgeBoundAsync(long deviceId, EventKind kind, long beforeMicros, int maxRows, CancellationToken ct) =>
+        await ScalarAsync("SELECT ts FROM events WHERE device_id = @device AND kind = @kind AND ts < @before ORDER BY ts LIMIT 1 OFFSET @skip", ct,
+            ("device", deviceId), ("kind", Kind(kind)), ("before", beforeMicros), ("skip", maxRows - 1)) is { } ts ? Convert.ToInt64(ts, null) : beforeMicros - 1;
+
+    public const string PurgeEventsSql = "DELETE FROM events WHERE device_id = @device AND kind = @kind AND ts <= @upto";
+
+    private object Kind(EventKind kind) => postgres ? (short)kind : (int)kind;
 
     public async Task<int> PurgeRollupsAsync(long deviceId, long beforeHour, CancellationToken ct)
     {
