@@ -8,16 +8,11 @@ namespace Fleetwatch.Retention;
 /// <summary>
 /// SQLite's retention: its deletes take turns with the ingest batches on the one writer (see
 /// <see cref="IngestWriter.BetweenBatchesAsync"/>) — from a connection of their own they would wait for the file's lock,
-/// which the writer under steady load hardly ever lets go. Ingest comes first: a delete costs the writer about what
-/// inserting the rows did (tens of microseconds a row on this layout), so while ingest goes on, each turn is followed by
-/// a pause nine times its length — deletes take at most a tenth of the writer's time; an idle writer deletes back to
-/// back. Reads go to the portable store.
+/// which the writer under steady load hardly ever lets go. (<see cref="RetentionService"/> paces them while ingest goes
+/// on.) Reads go to the portable store.
 /// </summary>
 public sealed class WriterTurnRetentionStore(PortableRetentionStore inner, SqliteStore sqlite, IngestWriter writer) : IRetentionStore
 {
-    private const int PauseFactor = 9;
-    private static readonly TimeSpan Recently = TimeSpan.FromMilliseconds(200);
-
     public Task<IReadOnlyList<ProjectRetention>> ListAsync(CancellationToken ct) => inner.ListAsync(ct);
 
     public Task<ProjectRetention?> GetAsync(long projectId, CancellationToken ct) => inner.GetAsync(projectId, ct);
@@ -32,16 +27,8 @@ public sealed class WriterTurnRetentionStore(PortableRetentionStore inner, Sqlit
     {
         // The bound is read beside the writer; only the delete takes a turn.
         var upTo = await inner.PurgeBoundAsync(deviceId, kind, beforeMicros, maxRows, ct);
-        var took = TimeSpan.Zero;
-        var deleted = await writer.BetweenBatchesAsync(() =>
-        {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var rows = sqlite.DeleteOnWriter(PortableRetentionStore.PurgeEventsSql, ("@device", deviceId), ("@kind", (int)kind), ("@upto", upTo));
-            took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            return rows;
-        }, ct);
-        if (deleted > 0 && writer.WroteWithin(Recently)) await Task.Delay(took * PauseFactor, ct);
-        return deleted;
+        return await writer.BetweenBatchesAsync(() =>
+            sqlite.DeleteOnWriter(PortableRetentionStore.PurgeEventsSql, ("@device", deviceId), ("@kind", (int)kind), ("@upto", upTo)), ct);
     }
 
     public Task<int> PurgeRollupsAsync(long deviceId, long beforeHour, CancellationToken ct) =>
