@@ -20,6 +20,9 @@ public sealed class EventJson(IReadOnlyList<StoredEvent> events, bool single) : 
         _ => "measurement",
     };
 
+    /// <summary>The kind a name stands for (<see cref="KindName"/> read backwards); null for a name no kind has.</summary>
+    public static EventKind? KindOf(string name) => Enum.GetValues<EventKind>().Where(k => KindName(k) == name).Select(k => (EventKind?)k).FirstOrDefault();
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         httpContext.Response.StatusCode = StatusCodes.Status200OK;

@@ -89,22 +89,12 @@ public static class ExportApi
         var kinds = new List<EventKind>();
         foreach (var name in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            if (KindOf(name) is { } kind) { if (!kinds.Contains(kind)) kinds.Add(kind); }
+            if (EventJson.KindOf(name) is { } kind) { if (!kinds.Contains(kind)) kinds.Add(kind); }
             else ValidationErrors.Add(ref errors, "kinds", $"'{name}' is not one of status, heartbeat, upload_stat, measurement, connectivity");
         }
         if (kinds.Count == 0) ValidationErrors.Add(ref errors, "kinds", "must name at least one kind");
         return [.. kinds];
     }
-
-    public static EventKind? KindOf(string name) => name switch
-    {
-        "status" => EventKind.Status,
-        "heartbeat" => EventKind.Heartbeat,
-        "upload_stat" => EventKind.UploadStat,
-        "measurement" => EventKind.Measurement,
-        "connectivity" => EventKind.Connectivity,
-        _ => null,
-    };
 
     private static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 }

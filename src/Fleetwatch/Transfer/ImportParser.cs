@@ -135,7 +135,7 @@ public static class ImportParser
     private static (ImportedEvent? Event, ImportError? Error) Make(long line, string? device, string kindName, long ts, Field[] fields)
     {
         if (device is not { Length: > 0 and <= MaxDeviceIdLength }) return (null, new ImportError(line, "device_id", $"must be a string of 1 to {MaxDeviceIdLength} characters"));
-        if (ExportApi.KindOf(kindName) is not { } kind) return (null, new ImportError(line, "kind", "must be status, heartbeat, upload_stat or measurement"));
+        if (Telemetry.EventJson.KindOf(kindName) is not { } kind) return (null, new ImportError(line, "kind", "must be status, heartbeat, upload_stat or measurement"));
         if (!kind.IsFromDevice()) return (null, new ImportError(line, "kind", "connectivity events are the server's own record and are not imported"));
         return (new ImportedEvent(device, kind, ts, fields), null);
     }
